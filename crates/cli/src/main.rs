@@ -1,0 +1,224 @@
+//! The `callplane` binary: `serve`, `migrate`, `admin …`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+use callplane_domain::SystemClock;
+use callplane_server::{AppState, Application, Config};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "callplane",
+    version,
+    about = "The multi-tenant core of an AI voice-calling platform"
+)]
+struct Cli {
+    /// A TOML configuration file (settings also come from CALLPLANE__SECTION__KEY variables).
+    #[arg(long, global = true, env = "CALLPLANE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct Overrides {
+    /// Folder for the embedded database and local files (default ./data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// `sqlite://file.db` or `postgres://user@host/db` (default: SQLite in the data folder).
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the API and dashboard.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        #[command(flatten)]
+        overrides: Overrides,
+        /// Create a demo account (demo@callplane.local) if it does not exist yet.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+    /// Administration from the shell.
+    Admin {
+        #[command(flatten)]
+        overrides: Overrides,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user with their own account and first workspace.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// At least 8 characters.
+        #[arg(long, env = "CALLPLANE_NEW_USER_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        name: String,
+        /// The organization's name (also the first workspace's).
+        #[arg(long)]
+        account: String,
+        /// starter, professional or enterprise.
+        #[arg(long, default_value = "starter")]
+        plan: String,
+    },
+}
+
+const DEMO_EMAIL: &str = "demo@callplane.local";
+const DEMO_PASSWORD: &str = "callplane-demo";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config =
+        Config::load(cli.config.as_deref()).map_err(|e| anyhow!("configuration: {e}"))?;
+    let apply = |config: &mut Config, o: &Overrides| {
+        if let Some(d) = &o.data_dir {
+            config.server.data_dir = d.clone();
+        }
+        if let Some(u) = &o.database_url {
+            config.database.url = Some(u.clone());
+        }
+    };
+    match cli.command {
+        Command::Serve {
+            addr,
+            overrides,
+            demo,
+        } => {
+            apply(&mut config, &overrides);
+            if let Some(a) = addr {
+                config.server.addr = a;
+            }
+            init_logs(&config);
+            serve(config, demo).await
+        }
+        Command::Migrate { overrides } => {
+            apply(&mut config, &overrides);
+            init_logs(&config);
+            // Building the application applies the migrations; bind an ephemeral port.
+            config.server.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+            let app = Application::build(config, Arc::new(SystemClock)).await?;
+            println!("migrations applied ({})", app.state().db.backend());
+            Ok(())
+        }
+        Command::Admin { overrides, command } => {
+            apply(&mut config, &overrides);
+            init_logs(&config);
+            config.server.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+            let app = Application::build(config, Arc::new(SystemClock)).await?;
+            admin(app.state(), command).await
+        }
+    }
+}
+
+fn init_logs(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let app = Application::build(config, Arc::new(SystemClock)).await?;
+    let state = app.state().clone();
+    if demo {
+        seed_demo(&state).await?;
+    }
+    let url = format!("http://{}", app.local_addr());
+    println!();
+    println!("  callplane is running at {url}");
+    println!("  database: {}", state.db.backend());
+    if demo {
+        println!("  demo sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}");
+    } else {
+        println!("  create an account at {url}/signup");
+    }
+    println!();
+    app.run(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+    .await
+    .context("serving")
+}
+
+/// A demo organization with two workspaces, created once.
+async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+    use callplane_server::services::{identity, workspaces};
+    let created = identity::create_user_from_cli(
+        state,
+        DEMO_EMAIL,
+        DEMO_PASSWORD,
+        "Demo Owner",
+        "Acme Agency",
+        "professional",
+    )
+    .await;
+    let signed = match created {
+        Ok(s) => s,
+        Err(e) if e.code == callplane_server::error::Code::EmailTaken => return Ok(()),
+        Err(e) => return Err(anyhow!("seeding the demo account: {}", e.detail)),
+    };
+    let actor = callplane_domain::Principal::User {
+        user_id: signed.user.id.clone(),
+        session_id: String::new(),
+        email: signed.user.email.clone(),
+    };
+    for (name, region) in [("Client B – Support", "in"), ("North Region", "eu")] {
+        let input = workspaces::CreateInput {
+            name,
+            region: Some(region),
+            status: None,
+        };
+        workspaces::create(state, &actor, &signed.account, input)
+            .await
+            .map_err(|e| anyhow!("seeding workspace {name}: {}", e.detail))?;
+    }
+    Ok(())
+}
+
+async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateUser {
+            email,
+            password,
+            name,
+            account,
+            plan,
+        } => {
+            let s = callplane_server::services::identity::create_user_from_cli(
+                state, &email, &password, &name, &account, &plan,
+            )
+            .await
+            .map_err(|e| anyhow!("{}", e.detail))?;
+            println!("created user {} ({})", s.user.email, s.user.id);
+            println!(
+                "account {} ({}, plan {})",
+                s.account.name, s.account.id, s.account.plan
+            );
+            println!("workspace {} ({})", s.workspace.name, s.workspace.id);
+            Ok(())
+        }
+    }
+}

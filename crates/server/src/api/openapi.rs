@@ -1,0 +1,40 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "callplane API", description = "Multi-tenant core of an AI voice-calling platform. Conventions: shared/API.md."),
+    paths(
+        api::auth::signup, api::auth::login, api::auth::logout,
+        api::me::get, api::me::switch,
+        api::workspaces::list, api::workspaces::create, api::workspaces::get,
+        api::workspaces::update, api::workspaces::delete,
+        api::members::list, api::audit::list,
+        api::system::healthz, api::system::readyz, api::system::metrics,
+        serve,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, description = "This document")))]
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

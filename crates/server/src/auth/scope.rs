@@ -1,0 +1,205 @@
+//! Authorization: the workspace a request acts in, and what the caller may do there.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use callplane_domain::{Permission, Principal};
+use callplane_store::access::{self, Scope};
+use callplane_store::sessions::{self, Session};
+use callplane_store::{accounts, workspaces};
+
+use crate::auth::principal::authenticate;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::routes::Access;
+use crate::state::AppState;
+
+/// The caller's [`Scope`] in the workspace the request names, after authentication,
+/// workspace resolution and the permission check of the route's [`Access`].
+///
+/// This is the one place a workspace id is read from a request: the `{ws}` path segment
+/// for API and management routes, otherwise the session's active workspace (W6).
+/// Workspaces the caller cannot reach answer 404, exactly like ones that do not exist.
+pub struct WorkspaceScope(pub Scope);
+
+impl std::ops::Deref for WorkspaceScope {
+    type Target = Scope;
+    fn deref(&self) -> &Scope {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for WorkspaceScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let (permission, any_status) = match route_access(parts)? {
+            Access::Workspace(p) => (p, false),
+            Access::WorkspaceAnyStatus(p) => (p, true),
+            other => {
+                return Err(ApiError::internal(format!(
+                    "WorkspaceScope on a route with {other:?}"
+                )))
+            }
+        };
+        let (principal, session) = authenticate(parts, state)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let named = RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|params| {
+                params
+                    .iter()
+                    .find(|(k, _)| *k == "ws")
+                    .map(|(_, v)| v.to_owned())
+            });
+        let scope = match named {
+            Some(id) => resolve(state, &principal, &id)
+                .await?
+                .ok_or_else(ApiError::not_found)?,
+            None => active_scope(state, &principal, &session)
+                .await?
+                .ok_or_else(|| ApiError::new(Code::NoWorkspace, NO_WORKSPACE))?,
+        };
+        authorize(&scope, permission, any_status)?;
+        Ok(WorkspaceScope(scope))
+    }
+}
+
+pub const NO_WORKSPACE: &str =
+    "You have not been given access to any workspace yet. Ask an administrator of your organization to invite you.";
+
+/// The route's declared access, attached by [`crate::routes::Routes::add`].
+fn route_access(parts: &Parts) -> ApiResult<Access> {
+    parts.extensions.get::<Access>().copied().ok_or_else(|| {
+        ApiError::internal(format!("route {} has no access entry", parts.uri.path()))
+    })
+}
+
+pub async fn resolve(
+    state: &AppState,
+    principal: &Principal,
+    workspace_id: &str,
+) -> ApiResult<Option<Scope>> {
+    let mut conn = state.db.conn().await?;
+    Ok(access::resolve(&mut conn, principal, workspace_id).await?)
+}
+
+/// Refuses an inactive workspace (W4) unless allowed, then checks the permission (A4, A5).
+pub fn authorize(scope: &Scope, permission: Permission, any_status: bool) -> ApiResult<()> {
+    if !any_status && !scope.is_active() {
+        return Err(ApiError::new(
+            Code::WorkspaceInactive,
+            format!(
+                "The workspace “{}” is inactive. Reactivate it to use it.",
+                scope.workspace_name()
+            ),
+        ));
+    }
+    if !scope.can(permission) {
+        return Err(ApiError::permission_denied(permission));
+    }
+    Ok(())
+}
+
+/// The session's active workspace (W6). When it is gone, inactive or no longer
+/// reachable, the session moves to the first active workspace the user reaches, and
+/// `None` means there is none.
+pub async fn active_scope(
+    state: &AppState,
+    principal: &Principal,
+    session: &Session,
+) -> ApiResult<Option<Scope>> {
+    let mut conn = state.db.conn().await?;
+    let current = sessions::active_workspace(&mut conn, &session.id).await?;
+    if let Some(id) = &current {
+        if let Some(scope) = access::resolve(&mut conn, principal, id).await? {
+            if scope.is_active() {
+                return Ok(Some(scope));
+            }
+        }
+    }
+    let candidates = workspaces::accessible(&mut conn, principal.user_id(), Some("active")).await?;
+    let mut fallback = None;
+    for ws in candidates {
+        if let Some(scope) = access::resolve(&mut conn, principal, &ws.id).await? {
+            if scope.can(Permission::WorkspacesSwitch) {
+                fallback = Some(scope);
+                break;
+            }
+        }
+    }
+    drop(conn);
+    let new_id = fallback.as_ref().map(Scope::workspace_id);
+    if new_id != current.as_deref() {
+        let mut tx = state.db.begin().await?;
+        sessions::set_active_workspace(&mut tx, &session.id, new_id).await?;
+        tx.commit().await?;
+    }
+    Ok(fallback)
+}
+
+/// A caller of an account-level route (`Access::Account`); [`AccountCaller::authorize`]
+/// checks the route's permission in the account the request acts on.
+pub struct AccountCaller {
+    pub principal: Principal,
+    pub session: Session,
+    permission: Permission,
+}
+
+impl FromRequestParts<AppState> for AccountCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let Access::Account(permission) = route_access(parts)? else {
+            return Err(ApiError::internal("AccountCaller on a non-account route"));
+        };
+        let (principal, session) = authenticate(parts, state)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        Ok(Self {
+            principal,
+            session,
+            permission,
+        })
+    }
+}
+
+impl AccountCaller {
+    /// The account to act on: the one named, else the account of the active workspace,
+    /// else the first account the user administers, else their first account. Accounts
+    /// the user does not belong to answer 404.
+    pub async fn authorize(
+        &self,
+        state: &AppState,
+        named: Option<&str>,
+    ) -> ApiResult<accounts::Account> {
+        let mut conn = state.db.conn().await?;
+        let mine = accounts::for_user(&mut conn, self.principal.user_id()).await?;
+        let chosen = match named {
+            Some(id) => mine.iter().find(|a| a.id == id),
+            None => {
+                let active = sessions::active_workspace(&mut conn, &self.session.id).await?;
+                let active_account = match active {
+                    Some(ws) => access::resolve(&mut conn, &self.principal, &ws)
+                        .await?
+                        .map(|s| s.account_id().to_owned()),
+                    None => None,
+                };
+                active_account
+                    .and_then(|acct| mine.iter().find(|a| a.id == acct))
+                    .or_else(|| mine.iter().find(|a| a.role == "admin"))
+                    .or(mine.first())
+            }
+        };
+        let chosen = chosen.ok_or_else(ApiError::not_found)?;
+        let perms = callplane_domain::AccountRole::parse(&chosen.role)
+            .map(|r| r.permissions())
+            .unwrap_or_default();
+        if !perms.contains(self.permission) {
+            return Err(ApiError::permission_denied(self.permission));
+        }
+        accounts::get(&mut conn, &chosen.id)
+            .await?
+            .ok_or_else(ApiError::not_found)
+    }
+}

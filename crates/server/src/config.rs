@@ -1,0 +1,156 @@
+//! Typed configuration: defaults, then an optional TOML file, then `CALLPLANE__…`
+//! environment variables (`CALLPLANE__SERVER__ADDR=0.0.0.0:8080`), then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    /// Data regions a workspace may be placed in (SPEC W1, O2).
+    pub regions: Vec<String>,
+    pub default_region: String,
+    pub plans: PlanLimits,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub addr: SocketAddr,
+    /// Where the embedded database and other local files live.
+    pub data_dir: PathBuf,
+    /// The address people open, for links in emails; defaults to `http://{addr}`.
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://…` or `postgres://…`; defaults to `sqlite://{data_dir}/callplane.db`.
+    pub url: Option<String>,
+    /// SQLite `synchronous=FULL` instead of `NORMAL`.
+    pub sqlite_sync_full: bool,
+    pub max_connections: u32,
+}
+
+/// Workspace caps per plan (W2); 0 means unlimited.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanLimits {
+    pub starter: u32,
+    pub professional: u32,
+    pub enterprise: u32,
+}
+
+impl PlanLimits {
+    /// The workspace cap of a plan, `None` when unlimited.
+    pub fn max_workspaces(&self, plan: &str) -> Option<u32> {
+        let n = match plan {
+            "starter" => self.starter,
+            "professional" => self.professional,
+            _ => self.enterprise,
+        };
+        (n > 0).then_some(n)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub session_ttl_hours: i64,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Whether anyone may sign up (off for invitation-only installations).
+    pub allow_signup: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info,callplane_server=debug`.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig {
+                addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                data_dir: PathBuf::from("./data"),
+                public_url: None,
+                max_body_bytes: 1024 * 1024,
+            },
+            database: DatabaseConfig {
+                url: None,
+                sqlite_sync_full: false,
+                max_connections: 8,
+            },
+            regions: vec!["in".into(), "us".into(), "eu".into()],
+            default_region: "in".into(),
+            plans: PlanLimits {
+                starter: 3,
+                professional: 20,
+                enterprise: 0,
+            },
+            auth: AuthConfig {
+                session_ttl_hours: 24 * 30,
+                secure_cookies: false,
+                allow_signup: true,
+            },
+            log: LogConfig {
+                format: "text".into(),
+                filter: "info".into(),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig.merge(Env::prefixed("CALLPLANE__").split("__"))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.server.data_dir.join("callplane.db").display()
+            )
+        })
+    }
+
+    pub fn public_url(&self) -> String {
+        self.server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.server.addr))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    pub fn db_options(&self) -> callplane_store::DbOptions {
+        callplane_store::DbOptions {
+            sqlite_sync_full: self.database.sqlite_sync_full,
+            max_connections: self.database.max_connections,
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Sign-up, sign-in and sign-out (accounts, users, sessions).
+
+use callplane_domain::clock::HOUR_MS;
+use callplane_domain::id::{new_id, prefix};
+use callplane_domain::workspace::WorkspaceStatus;
+use callplane_domain::Principal;
+use callplane_store::accounts::{self, Account};
+use callplane_store::users::{self, User};
+use callplane_store::workspaces::{self, Workspace};
+use callplane_store::{sessions, Tx};
+
+use crate::auth::{password, tokens};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::services;
+use crate::state::AppState;
+
+pub struct SignupInput<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub name: &'a str,
+    pub account_name: &'a str,
+    pub workspace_name: Option<&'a str>,
+    pub region: Option<&'a str>,
+}
+
+pub struct SignedUp {
+    pub user: User,
+    pub account: Account,
+    pub workspace: Workspace,
+    pub token: String,
+}
+
+/// A person's display name or an account name: trimmed, 1–100 characters.
+fn parse_label(field: &str, raw: &str) -> ApiResult<String> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    if v.chars().count() > 100 {
+        return Err(ApiError::invalid(field, "must be at most 100 characters"));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+pub fn parse_email(raw: &str) -> ApiResult<String> {
+    let v = raw.trim();
+    let valid = v.len() <= 254
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+        && v.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
+    if valid {
+        Ok(v.to_owned())
+    } else {
+        Err(ApiError::invalid("email", "must be a valid email address"))
+    }
+}
+
+/// Creates a user, their account (plan `starter`) and its first workspace, with the user
+/// as account admin and workspace Owner, and signs them in.
+pub async fn signup(state: &AppState, input: SignupInput<'_>) -> ApiResult<SignedUp> {
+    if !state.config.auth.allow_signup {
+        return Err(ApiError::new(
+            Code::SignupDisabled,
+            "Ask an administrator for an invitation.",
+        ));
+    }
+    let email = parse_email(input.email)?;
+    password::validate(input.password).map_err(|m| ApiError::invalid("password", m))?;
+    let name = parse_label("name", input.name)?;
+    let account_name = parse_label("account_name", input.account_name)?;
+    let ws_name = services::workspaces::parse_name(input.workspace_name.unwrap_or(&account_name))?;
+    let hash = password::hash(input.password.to_owned()).await?;
+
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let user_id = new_id(prefix::USER);
+    let user = users::create(&mut tx, &user_id, &email, &name, &hash, now)
+        .await
+        .map_err(|e| {
+            if e.is_unique_on("email") {
+                ApiError::new(
+                    Code::EmailTaken,
+                    "An account with this email already exists. Sign in instead.",
+                )
+                .with(
+                    "errors",
+                    serde_json::json!([{ "field": "email", "message": "is already registered" }]),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+    let account = accounts::create(
+        &mut tx,
+        &new_id(prefix::ACCOUNT),
+        &account_name,
+        "starter",
+        now,
+    )
+    .await?;
+    accounts::add_user(&mut tx, &account.id, &user.id, "admin", now).await?;
+    let session_id = new_id(prefix::SESSION);
+    let actor = Principal::User {
+        user_id: user.id.clone(),
+        session_id: session_id.clone(),
+        email: user.email.clone(),
+    };
+    let region = input.region.unwrap_or(&state.config.default_region);
+    if !state.config.regions.iter().any(|r| r == region) {
+        return Err(ApiError::invalid(
+            "region",
+            format!("must be one of: {}", state.config.regions.join(", ")),
+        ));
+    }
+    let workspace = services::workspaces::insert(
+        &mut tx,
+        state,
+        &actor,
+        &account,
+        &ws_name,
+        region,
+        WorkspaceStatus::Active,
+    )
+    .await?;
+    let token = start_session(&mut tx, state, &session_id, &user.id, Some(&workspace.id)).await?;
+    tx.commit().await?;
+    Ok(SignedUp {
+        user,
+        account,
+        workspace,
+        token,
+    })
+}
+
+async fn start_session(
+    tx: &mut Tx,
+    state: &AppState,
+    session_id: &str,
+    user_id: &str,
+    active_workspace_id: Option<&str>,
+) -> ApiResult<String> {
+    let token = tokens::random_token();
+    let now = state.now();
+    sessions::create(
+        tx,
+        sessions::NewSession {
+            id: session_id,
+            token_hash: &tokens::hash_token(&token),
+            user_id,
+            active_workspace_id,
+            now,
+            expires_at: now + state.config.auth.session_ttl_hours * HOUR_MS,
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Checks the password and opens a session whose active workspace is the user's first
+/// active workspace. Unknown emails cost the same as wrong passwords.
+pub async fn login(state: &AppState, email: &str, pass: &str) -> ApiResult<(User, String)> {
+    let invalid = || ApiError::new(Code::InvalidCredentials, "Email or password is incorrect.");
+    if pass.len() > password::MAX_LEN * 4 {
+        return Err(invalid());
+    }
+    let mut conn = state.db.conn().await?;
+    let creds = users::credentials_by_email(&mut conn, email).await?;
+    let stored = creds
+        .as_ref()
+        .map_or(password::DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
+    let ok = password::verify(pass.to_owned(), stored).await?;
+    let Some(creds) = creds.filter(|_| ok) else {
+        return Err(invalid());
+    };
+    let user = users::get(&mut conn, &creds.id)
+        .await?
+        .ok_or_else(invalid)?;
+    let first_active = workspaces::accessible(&mut conn, &user.id, Some("active"))
+        .await?
+        .into_iter()
+        .next()
+        .map(|w| w.id);
+    drop(conn);
+    let mut tx = state.db.begin().await?;
+    let token = start_session(
+        &mut tx,
+        state,
+        &new_id(prefix::SESSION),
+        &user.id,
+        first_active.as_deref(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((user, token))
+}
+
+pub async fn logout(state: &AppState, principal: &Principal) -> ApiResult<()> {
+    if let Some(session_id) = principal.session_id() {
+        let mut tx = state.db.begin().await?;
+        sessions::delete(&mut tx, session_id).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Creates a user and account from the shell (`callplane admin create-user`).
+pub async fn create_user_from_cli(
+    state: &AppState,
+    email: &str,
+    pass: &str,
+    name: &str,
+    account_name: &str,
+    plan: &str,
+) -> ApiResult<SignedUp> {
+    if callplane_domain::workspace::Plan::parse(plan).is_none() {
+        return Err(ApiError::invalid(
+            "plan",
+            "must be starter, professional or enterprise",
+        ));
+    }
+    let mut signed = signup(
+        state,
+        SignupInput {
+            email,
+            password: pass,
+            name,
+            account_name,
+            workspace_name: None,
+            region: None,
+        },
+    )
+    .await?;
+    if plan != "starter" {
+        let mut tx = state.db.begin().await?;
+        accounts::set_plan(&mut tx, &signed.account.id, plan).await?;
+        tx.commit().await?;
+        signed.account.plan = plan.to_owned();
+    }
+    Ok(signed)
+}

@@ -1,0 +1,96 @@
+//! The dashboard: server-rendered pages and plain forms (no JavaScript needed).
+
+pub mod pages;
+pub mod templates;
+
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use callplane_domain::Permission as P;
+use serde_json::json;
+
+use crate::error::{Code, ProblemMarker};
+use crate::routes::{Access, Routes};
+use crate::state::AppState;
+
+pub fn routes() -> Routes {
+    use Access::*;
+    Routes::new()
+        .add(Method::GET, "/", Public, pages::home)
+        .add(Method::GET, "/login", Public, pages::login_form)
+        .add(Method::POST, "/login", Public, pages::login)
+        .add(Method::GET, "/signup", Public, pages::signup_form)
+        .add(Method::POST, "/signup", Public, pages::signup)
+        .add(Method::POST, "/logout", Authenticated, pages::logout)
+        .add(
+            Method::GET,
+            "/dashboard",
+            Workspace(P::WorkspacesView),
+            pages::dashboard,
+        )
+        .add(Method::POST, "/switch", Authenticated, pages::switch)
+        .add(Method::GET, "/workspaces", Authenticated, pages::workspaces)
+        .add(
+            Method::POST,
+            "/workspaces",
+            Account(P::WorkspacesCreate),
+            pages::create_workspace,
+        )
+        .add(
+            Method::POST,
+            "/workspaces/{ws}/edit",
+            WorkspaceAnyStatus(P::WorkspacesEdit),
+            pages::edit_workspace,
+        )
+        .add(
+            Method::POST,
+            "/workspaces/{ws}/delete",
+            WorkspaceAnyStatus(P::WorkspacesDelete),
+            pages::delete_workspace,
+        )
+        .add(Method::GET, "/static/app.css", Public, stylesheet)
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// Turns problem responses on dashboard routes into pages: unauthenticated → sign-in,
+/// no workspace → the empty-selector message, anything else → an error page.
+pub async fn problems_as_pages(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let csrf = req
+        .extensions()
+        .get::<crate::auth::csrf::CsrfToken>()
+        .map(|t| t.0.clone());
+    let res = next.run(req).await;
+    let Some(problem) = res.extensions().get::<ProblemMarker>().cloned() else {
+        return res;
+    };
+    let status = res.status();
+    match problem.code {
+        Code::Unauthenticated => Redirect::to("/login").into_response(),
+        Code::NoWorkspace => Redirect::to("/workspaces").into_response(),
+        code => state.templates.render(
+            status,
+            "error.html",
+            json!({
+                "title": code.title(),
+                "heading": if status == StatusCode::NOT_FOUND { "Not found" } else { code.title() },
+                "message": problem.detail,
+                "csrf": csrf,
+            }),
+        ),
+    }
+}

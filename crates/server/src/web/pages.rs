@@ -1,0 +1,391 @@
+//! Dashboard page handlers. The rules live in `services`; these render and redirect.
+
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use callplane_domain::{Permission, Principal};
+use callplane_store::access::{permissions_for, Scope};
+use callplane_store::sessions::Session;
+use callplane_store::{accounts, workspaces};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::views::rfc3339;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::principal::authenticate;
+use crate::auth::scope::{active_scope, NO_WORKSPACE};
+use crate::auth::{cookies, AccountCaller, SignedIn, WorkspaceScope};
+use crate::error::{ApiError, ApiResult};
+use crate::services::identity::{self, SignupInput};
+use crate::services::workspaces::{self as svc, CreateInput, UpdateInput};
+use crate::state::AppState;
+
+/// `Form<T>` whose rejections are problem documents (shown as an error page).
+pub struct WebForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for WebForm<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &AppState) -> ApiResult<Self> {
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|axum::Form(v)| WebForm(v))
+            .map_err(|e| ApiError::new(crate::error::Code::ValidationFailed, e.body_text()))
+    }
+}
+
+/// The top navigation: the active workspace and the ones the selector offers (W6, W7).
+async fn nav(
+    state: &AppState,
+    p: &Principal,
+    session: &Session,
+) -> ApiResult<(Value, Option<Scope>)> {
+    let active = active_scope(state, p, session).await?;
+    let mut conn = state.db.conn().await?;
+    let switchable: Vec<Value> = workspaces::accessible(&mut conn, p.user_id(), Some("active"))
+        .await?
+        .into_iter()
+        .filter(|w| {
+            permissions_for(w.role.as_deref(), w.account_role.as_deref())
+                .is_some_and(|perms| perms.contains(Permission::WorkspacesSwitch))
+        })
+        .map(|w| json!({ "id": w.id, "name": w.name }))
+        .collect();
+    let nav = json!({
+        "email": p.label(),
+        "active": active.as_ref().map(|s| json!({ "id": s.workspace_id(), "name": s.workspace_name() })),
+        "switchable": switchable,
+    });
+    Ok((nav, active))
+}
+
+fn with_session_cookie(state: &AppState, token: &str, to: &str) -> Response {
+    let max_age = state.config.auth.session_ttl_hours * 3600;
+    let cookie = cookies::set(
+        cookies::SESSION,
+        token,
+        max_age,
+        state.config.auth.secure_cookies,
+    );
+    let mut res = Redirect::to(to).into_response();
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    res
+}
+
+pub async fn home(State(state): State<AppState>, req: Request) -> ApiResult<Redirect> {
+    let (mut parts, _) = req.into_parts();
+    let signed_in = authenticate(&mut parts, &state)
+        .await
+        .ok()
+        .flatten()
+        .is_some();
+    Ok(Redirect::to(if signed_in {
+        "/dashboard"
+    } else {
+        "/login"
+    }))
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Response {
+    state.templates.render(
+        StatusCode::OK,
+        "login.html",
+        json!({ "title": "Sign in", "csrf": csrf.0, "email": "" }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    WebForm(f): WebForm<LoginForm>,
+) -> Response {
+    match identity::login(&state, &f.email, &f.password).await {
+        Ok((_, token)) => with_session_cookie(&state, &token, "/dashboard"),
+        Err(e) => state.templates.render(
+            e.status(),
+            "login.html",
+            json!({ "title": "Sign in", "csrf": csrf.0, "email": f.email, "error": e.detail }),
+        ),
+    }
+}
+
+#[derive(Deserialize, Default, serde::Serialize)]
+#[serde(default)]
+pub struct SignupForm {
+    name: String,
+    email: String,
+    password: String,
+    account_name: String,
+    region: String,
+}
+
+fn signup_page(
+    state: &AppState,
+    status: StatusCode,
+    csrf: &str,
+    form: &SignupForm,
+    error: Option<String>,
+) -> Response {
+    state.templates.render(
+        status,
+        "signup.html",
+        json!({ "title": "Create your account", "csrf": csrf, "form": form,
+                "regions": state.config.regions, "error": error }),
+    )
+}
+
+pub async fn signup_form(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+) -> Response {
+    let form = SignupForm {
+        region: state.config.default_region.clone(),
+        ..Default::default()
+    };
+    signup_page(&state, StatusCode::OK, &csrf.0, &form, None)
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    WebForm(f): WebForm<SignupForm>,
+) -> Response {
+    let input = SignupInput {
+        email: &f.email,
+        password: &f.password,
+        name: &f.name,
+        account_name: &f.account_name,
+        workspace_name: None,
+        region: Some(&f.region)
+            .filter(|r| !r.is_empty())
+            .map(String::as_str),
+    };
+    match identity::signup(&state, input).await {
+        Ok(s) => with_session_cookie(&state, &s.token, "/dashboard"),
+        Err(e) => signup_page(
+            &state,
+            e.status(),
+            &csrf.0,
+            &SignupForm {
+                password: String::new(),
+                ..f
+            },
+            Some(e.detail),
+        ),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    SignedIn(p, _): SignedIn,
+) -> ApiResult<Response> {
+    identity::logout(&state, &p).await?;
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, cookies::clear(cookies::SESSION));
+    Ok(res)
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    SignedIn(p, session): SignedIn,
+    scope: WorkspaceScope,
+) -> ApiResult<Response> {
+    let (nav, _) = nav(&state, &p, &session).await?;
+    let mut conn = state.db.conn().await?;
+    let ws = workspaces::get(&mut conn, &scope).await?;
+    let role = scope.role().unwrap_or("account admin");
+    Ok(state.templates.render(
+        StatusCode::OK,
+        "dashboard.html",
+        json!({ "title": ws.name, "page": "dashboard", "nav": nav, "csrf": csrf.0,
+                "workspace": { "name": ws.name, "region": ws.region }, "role": role }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    workspace_id: String,
+}
+
+pub async fn switch(
+    State(state): State<AppState>,
+    SignedIn(p, _): SignedIn,
+    WebForm(f): WebForm<SwitchForm>,
+) -> ApiResult<Redirect> {
+    svc::switch(&state, &p, &f.workspace_id).await?;
+    Ok(Redirect::to("/dashboard"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// Workspaces → Management: every workspace the user reaches, with what they may do.
+async fn workspaces_page(
+    state: &AppState,
+    p: &Principal,
+    session: &Session,
+    csrf: &str,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> ApiResult<Response> {
+    let (nav, active) = nav(state, p, session).await?;
+    let mut conn = state.db.conn().await?;
+    let list = workspaces::accessible(&mut conn, p.user_id(), None).await?;
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|w| {
+            let perms =
+                permissions_for(w.role.as_deref(), w.account_role.as_deref()).unwrap_or_default();
+            json!({
+                "id": w.id, "name": w.name, "status": w.status, "region": w.region,
+                "role": w.role.clone().unwrap_or_else(|| "account admin".into()),
+                "created": rfc3339(w.created_at).get(..10).unwrap_or_default(),
+                "can_edit": perms.contains(Permission::WorkspacesEdit),
+                "can_delete": perms.contains(Permission::WorkspacesDelete),
+            })
+        })
+        .collect();
+    // Creation happens in the active workspace's account (or the user's first one).
+    let mine = accounts::for_user(&mut conn, p.user_id()).await?;
+    let account = active
+        .as_ref()
+        .and_then(|s| mine.iter().find(|a| a.id == s.account_id()))
+        .or_else(|| mine.iter().find(|a| a.role == "admin"))
+        .or(mine.first());
+    let can_create = account.is_some_and(|a| a.role == "admin");
+    let (limit, used) = match account {
+        Some(a) => (
+            state.config.plans.max_workspaces(&a.plan),
+            workspaces::count_for_account(&mut conn, &a.id).await?,
+        ),
+        None => (None, 0),
+    };
+    Ok(state.templates.render(
+        status,
+        "workspaces.html",
+        json!({
+            "title": "Workspaces", "page": "workspaces", "nav": nav, "csrf": csrf,
+            "workspaces": rows, "regions": state.config.regions, "can_create": can_create,
+            "limit": limit, "used": used, "notice": notice, "error": error,
+            "no_workspace_message": NO_WORKSPACE,
+        }),
+    ))
+}
+
+pub async fn workspaces(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    SignedIn(p, session): SignedIn,
+    Query(done): Query<Done>,
+) -> ApiResult<Response> {
+    let notice = match done.done.as_deref() {
+        Some("created") => Some("Workspace created. You are now working in it."),
+        Some("updated") => Some("Workspace updated."),
+        Some("deleted") => Some("Workspace deleted."),
+        _ => None,
+    };
+    workspaces_page(&state, &p, &session, &csrf.0, StatusCode::OK, notice, None).await
+}
+
+/// Answers a failed form with the management page and the reason shown plainly.
+async fn refused(
+    state: &AppState,
+    p: &Principal,
+    session: &Session,
+    csrf: &str,
+    e: ApiError,
+) -> ApiResult<Response> {
+    workspaces_page(state, p, session, csrf, e.status(), None, Some(e.detail)).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    name: String,
+    status: Option<String>,
+    region: Option<String>,
+}
+
+pub async fn create_workspace(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    SignedIn(p, session): SignedIn,
+    caller: AccountCaller,
+    WebForm(f): WebForm<CreateForm>,
+) -> ApiResult<Response> {
+    let result = async {
+        let account = caller.authorize(&state, None).await?;
+        let input = CreateInput {
+            name: &f.name,
+            region: f.region.as_deref(),
+            status: f.status.as_deref(),
+        };
+        let ws = svc::create(&state, &p, &account, input).await?;
+        // W1: the creator is switched to the new workspace (when it is active).
+        if ws.status == "active" {
+            svc::switch(&state, &p, &ws.id).await?;
+        }
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/workspaces?done=created").into_response()),
+        Err(e) => refused(&state, &p, &session, &csrf.0, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    name: Option<String>,
+    status: Option<String>,
+}
+
+pub async fn edit_workspace(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    SignedIn(p, session): SignedIn,
+    scope: WorkspaceScope,
+    WebForm(f): WebForm<EditForm>,
+) -> ApiResult<Response> {
+    let input = UpdateInput {
+        name: f.name.as_deref(),
+        status: f.status.as_deref(),
+        region: None,
+    };
+    match svc::update(&state, &scope, input).await {
+        Ok(_) => Ok(Redirect::to("/workspaces?done=updated").into_response()),
+        Err(e) => refused(&state, &p, &session, &csrf.0, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    confirm_name: String,
+}
+
+pub async fn delete_workspace(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    SignedIn(p, session): SignedIn,
+    scope: WorkspaceScope,
+    WebForm(f): WebForm<DeleteForm>,
+) -> ApiResult<Response> {
+    match svc::delete(&state, scope.0, &f.confirm_name).await {
+        Ok(()) => Ok(Redirect::to("/workspaces?done=deleted").into_response()),
+        Err(e) => refused(&state, &p, &session, &csrf.0, e).await,
+    }
+}

@@ -1,0 +1,47 @@
+//! Server-rendered pages: minijinja templates compiled into the binary, auto-escaped.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::Environment;
+use serde::Serialize;
+
+pub struct Templates(Environment<'static>);
+
+macro_rules! embed {
+    ($env:ident, $($name:literal),+) => {
+        $($env.add_template($name, include_str!(concat!("../../templates/", $name))).expect($name);)+
+    };
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        embed!(
+            env,
+            "base.html",
+            "login.html",
+            "signup.html",
+            "dashboard.html",
+            "workspaces.html",
+            "error.html",
+            "no_workspace.html"
+        );
+        Templates(env)
+    }
+
+    /// Renders `name` with `ctx`; a template error is logged and answered as a 500.
+    pub fn render(&self, status: StatusCode, name: &str, ctx: impl Serialize) -> Response {
+        match self.0.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                crate::error::ApiError::internal(format!("template {name}: {e:#}")).into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The audit log (SPEC A6): written in the same transaction as the change it records.
+
+use callplane_domain::id::{new_id, prefix};
+use callplane_domain::Principal;
+
+use crate::access::Scope;
+use crate::db::Executor;
+use crate::error::Result;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEvent {
+    pub id: String,
+    pub account_id: String,
+    pub workspace_id: Option<String>,
+    pub actor_type: String,
+    pub actor_id: String,
+    pub actor_label: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub created_at: i64,
+}
+
+/// One change to record. `before`/`after` are JSON documents (secrets never go here).
+pub struct Entry<'a> {
+    pub account_id: &'a str,
+    pub workspace_id: Option<&'a str>,
+    pub actor: &'a Principal,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: &'a str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub now: i64,
+}
+
+pub async fn record(ex: &mut impl Executor, e: Entry<'_>) -> Result<()> {
+    execute!(ex, "INSERT INTO audit_events (id, account_id, workspace_id, actor_type, actor_id, actor_label,
+                                   action, target_type, target_id, before_json, after_json, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", new_id(prefix::AUDIT), e.account_id, e.workspace_id, e.actor.actor_type(), e.actor.actor_id(), e.actor.label(), e.action, e.target_type, e.target_id, e.before.as_deref(), e.after.as_deref(), e.now)?;
+    Ok(())
+}
+
+/// Filters for reading the log; all optional.
+#[derive(Debug, Default, Clone)]
+pub struct Filter<'a> {
+    pub action: Option<&'a str>,
+    pub actor_id: Option<&'a str>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Only events older than this id (the list cursor).
+    pub before_id: Option<&'a str>,
+}
+
+/// The workspace's events, newest first.
+pub async fn list(
+    ex: &mut impl Executor,
+    scope: &Scope,
+    f: &Filter<'_>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>> {
+    Ok(on!(ex, |c| {
+        sqlx::query_as(
+        "SELECT id, account_id, workspace_id, actor_type, actor_id, actor_label, action, target_type,
+                target_id, before_json, after_json, created_at
+         FROM audit_events
+         WHERE workspace_id = $1
+           AND ($2 IS NULL OR action = $2)
+           AND ($3 IS NULL OR actor_id = $3)
+           AND ($4 IS NULL OR created_at >= $4)
+           AND ($5 IS NULL OR created_at < $5)
+           AND ($6 IS NULL OR id < $6)
+         ORDER BY id DESC
+         LIMIT $7"
+    )
+    .bind(scope.workspace_id())
+    .bind(f.action)
+    .bind(f.actor_id)
+    .bind(f.since_ms)
+    .bind(f.until_ms)
+    .bind(f.before_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+    })?)
+}
