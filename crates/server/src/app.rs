@@ -93,9 +93,10 @@ pub fn route_table() -> Vec<RouteInfo> {
 pub fn router(state: AppState) -> Router {
     let (api, _) = api::routes().into_parts();
     let (web, _) = web::routes().into_parts();
+    // CSRF runs first; problems (its refusals included) are shown as pages.
     let web = web
-        .layer(from_fn_with_state(state.clone(), web::problems_as_pages))
-        .layer(from_fn_with_state(state.clone(), auth::csrf::protect));
+        .layer(from_fn_with_state(state.clone(), auth::csrf::protect))
+        .layer(from_fn_with_state(state.clone(), web::problems_as_pages));
     api.merge(web)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -156,7 +156,13 @@ pub struct ProblemMarker {
 
 impl From<callplane_store::Error> for ApiError {
     fn from(e: callplane_store::Error) -> Self {
-        ApiError::internal(e)
+        match e {
+            callplane_store::Error::InvalidText => ApiError::new(
+                Code::ValidationFailed,
+                "Text must not contain NUL characters.",
+            ),
+            other => ApiError::internal(other),
+        }
     }
 }
 

@@ -10,6 +10,9 @@ pub enum Error {
     /// A unique constraint refused the write; the string names the constraint or columns.
     #[error("unique constraint violated: {0}")]
     Unique(String),
+    /// Text the database cannot store (PostgreSQL refuses NUL characters).
+    #[error("text contains characters the database cannot store")]
+    InvalidText,
     #[error(transparent)]
     Db(sqlx::Error),
     #[error("migration {version} failed: {source}")]
@@ -26,6 +29,10 @@ impl Error {
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         if let Some(db) = e.as_database_error() {
+            // 22021: character_not_in_repertoire (a NUL byte in a text value).
+            if db.code().as_deref() == Some("22021") {
+                return Error::InvalidText;
+            }
             if db.is_unique_violation() {
                 // Postgres names the constraint; SQLite lists the columns in its message.
                 let what = db

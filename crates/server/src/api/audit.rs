@@ -52,6 +52,17 @@ pub async fn list(
         cursor: None,
     }
     .limit()?;
+    for (field, v) in [
+        ("action", &q.action),
+        ("actor_id", &q.actor_id),
+        ("cursor", &q.cursor),
+    ] {
+        if v.as_deref()
+            .is_some_and(|s| s.len() > 200 || s.chars().any(char::is_control))
+        {
+            return Err(ApiError::invalid(field, "is not a valid filter value"));
+        }
+    }
     let filter = Filter {
         action: q.action.as_deref(),
         actor_id: q.actor_id.as_deref(),

@@ -2,6 +2,7 @@
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
+use callplane_domain::id::{has_prefix, prefix};
 use callplane_domain::{Permission, Principal};
 use callplane_store::access::{self, Scope};
 use callplane_store::sessions::{self, Session};

@@ -171,7 +171,7 @@ async fn start_session(
 /// active workspace. Unknown emails cost the same as wrong passwords.
 pub async fn login(state: &AppState, email: &str, pass: &str) -> ApiResult<(User, String)> {
     let invalid = || ApiError::new(Code::InvalidCredentials, "Email or password is incorrect.");
-    if pass.len() > password::MAX_LEN * 4 {
+    if pass.len() > password::MAX_LEN * 4 || parse_email(email).is_err() {
         return Err(invalid());
     }
     let mut conn = state.db.conn().await?;

@@ -22,6 +22,8 @@ impl Default for Templates {
 impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
+        // Optional context (a form to refill, a notice) may be absent; render it as empty.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         embed!(
             env,
             "base.html",

@@ -1,0 +1,299 @@
+//! Test harness: the real application on `127.0.0.1:0`, a fresh database per test, and
+//! a small HTTP client that talks to it like any API client.
+//!
+//! The backend is chosen by `CALLPLANE_TEST_DATABASE`: unset or `sqlite` gives a temp
+//! SQLite file; a `postgres://…` URL (an admin connection to a throwaway cluster) gives a
+//! fresh database on it. `scripts/test` runs the whole suite once with each.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use callplane_domain::{Clock, ManualClock, SystemClock};
+use callplane_server::{AppState, Application, Config};
+use callplane_store::fixtures;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub data_dir: PathBuf,
+}
+
+/// A signed-up user: their session token, account and first workspace.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub token: String,
+    pub user_id: String,
+    pub email: String,
+    pub account_id: String,
+    pub workspace_id: String,
+}
+
+pub struct Res {
+    pub status: StatusCode,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl Res {
+    /// The problem `code`, or "" for a non-problem body.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self.body
+    }
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, code: &str) {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(self.code(), code, "unexpected code; body: {}", self.body);
+        assert!(
+            self.content_type.starts_with("application/problem+json"),
+            "problem content type, got {}",
+            self.content_type
+        );
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir =
+        std::env::temp_dir().join(format!("callplane-test-{}", uuid::Uuid::now_v7().simple()));
+    let mut config = Config::default();
+    config.server.addr = "127.0.0.1:0".parse().unwrap();
+    config.server.data_dir = data_dir.clone();
+    config.database.url = Some(test_database_url(&data_dir).await);
+    config.database.max_connections = 4;
+    tweak(&mut config);
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let app = Application::build(config, clock.clone())
+        .await
+        .expect("application builds");
+    let base = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
+    tokio::spawn(app.run(std::future::pending()));
+    TestApp {
+        base,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        clock,
+        state,
+        data_dir,
+    }
+}
+
+async fn test_database_url(data_dir: &std::path::Path) -> String {
+    match std::env::var("CALLPLANE_TEST_DATABASE") {
+        Ok(url) if url.starts_with("postgres") => {
+            let name = format!("cp_test_{}", uuid::Uuid::now_v7().simple());
+            fixtures::create_postgres_database(&url, &name)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("CALLPLANE_TEST_DATABASE is set but Postgres is not usable: {e}")
+                })
+        }
+        Ok(other) if other != "sqlite" && !other.is_empty() => {
+            panic!("CALLPLANE_TEST_DATABASE must be `sqlite` or a postgres:// URL, got {other}")
+        }
+        _ => {
+            std::fs::create_dir_all(data_dir).unwrap();
+            format!("sqlite://{}", data_dir.join("test.db").display())
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        Self::read(res).await
+    }
+
+    pub async fn read(res: reqwest::Response) -> Res {
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = res.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Res {
+            status,
+            body,
+            content_type,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::DELETE, path, Some(token), Some(body))
+            .await
+    }
+
+    /// Signs up `email` with an account named `account`.
+    pub async fn signup(&self, email: &str, account: &str) -> User {
+        let body = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/signup",
+                None,
+                Some(json!({ "email": email, "password": "correct horse battery", "name": "Test User",
+                             "account_name": account })),
+            )
+            .await
+            .expect(201);
+        User {
+            token: body["token"].as_str().unwrap().to_owned(),
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            account_id: body["account"]["id"].as_str().unwrap().to_owned(),
+            workspace_id: body["workspace"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let body = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({ "email": email, "password": "correct horse battery" })),
+            )
+            .await
+            .expect(200);
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a workspace in the caller's account; returns its id.
+    pub async fn create_workspace(&self, token: &str, name: &str) -> String {
+        let body = self
+            .post(
+                "/api/v1/workspaces",
+                token,
+                json!({ "name": name, "region": "in" }),
+            )
+            .await
+            .expect(201);
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn switch(&self, token: &str, workspace_id: &str) -> Res {
+        self.put(
+            "/api/v1/me/active-workspace",
+            token,
+            json!({ "workspace_id": workspace_id }),
+        )
+        .await
+    }
+
+    pub async fn set_plan(&self, account_id: &str, plan: &str) {
+        let mut tx = self.state.db.begin().await.unwrap();
+        callplane_store::accounts::set_plan(&mut tx, account_id, plan)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    pub async fn add_member(&self, workspace_id: &str, user_id: &str, role: &str) {
+        let mut tx = self.state.db.begin().await.unwrap();
+        fixtures::add_member(&mut tx, workspace_id, user_id, role)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    pub async fn add_account_user(&self, account_id: &str, user_id: &str, role: &str) {
+        let mut tx = self.state.db.begin().await.unwrap();
+        fixtures::add_account_user(&mut tx, account_id, user_id, role)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    pub async fn plant_agent(&self, workspace_id: &str, id: &str, status: &str) {
+        let mut tx = self.state.db.begin().await.unwrap();
+        fixtures::insert_agent(&mut tx, workspace_id, id, status)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    pub async fn plant_number(&self, workspace_id: &str, id: &str, status: &str) {
+        let mut tx = self.state.db.begin().await.unwrap();
+        fixtures::insert_phone_number(&mut tx, workspace_id, id, status)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    pub async fn row_counts(&self, workspace_id: &str) -> Vec<(&'static str, i64)> {
+        let mut conn = self.state.db.conn().await.unwrap();
+        fixtures::count_rows(&mut conn, workspace_id).await.unwrap()
+    }
+
+    pub async fn snapshot(&self) -> Vec<String> {
+        let mut conn = self.state.db.conn().await.unwrap();
+        fixtures::snapshot(&mut conn).await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// A new email address unique to this test run.
+pub fn email(tag: &str) -> String {
+    format!(
+        "{tag}.{}@example.com",
+        &uuid::Uuid::now_v7().simple().to_string()[20..]
+    )
+}

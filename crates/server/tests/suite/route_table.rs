@@ -1,0 +1,228 @@
+//! A1–A5 by construction: every route is in the table with the access it needs, the
+//! OpenAPI document lists every API route, and the declared permission is enforced.
+
+use std::collections::BTreeSet;
+
+use callplane_server::routes::Access;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{email, spawn_app};
+
+/// The expected table. Adding a route without adding it here fails `a5_every_route_is_in_the_table`.
+const EXPECTED: &[(&str, &str, &str)] = &[
+    ("POST", "/api/v1/auth/signup", "public"),
+    ("POST", "/api/v1/auth/login", "public"),
+    ("POST", "/api/v1/auth/logout", "authenticated"),
+    ("GET", "/api/v1/me", "authenticated"),
+    ("PUT", "/api/v1/me/active-workspace", "authenticated"),
+    ("GET", "/api/v1/workspaces", "authenticated"),
+    ("POST", "/api/v1/workspaces", "account:workspaces_create"),
+    (
+        "GET",
+        "/api/v1/workspaces/{ws}",
+        "workspace*:workspaces_view",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{ws}",
+        "workspace*:workspaces_edit",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{ws}",
+        "workspace*:workspaces_delete",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{ws}/members",
+        "workspace:members_view",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{ws}/audit-log",
+        "workspace*:audit_view",
+    ),
+    ("GET", "/api/openapi.json", "public"),
+    ("GET", "/healthz", "public"),
+    ("GET", "/readyz", "public"),
+    ("GET", "/metrics", "public"),
+    ("GET", "/", "public"),
+    ("GET", "/login", "public"),
+    ("POST", "/login", "public"),
+    ("GET", "/signup", "public"),
+    ("POST", "/signup", "public"),
+    ("POST", "/logout", "authenticated"),
+    ("GET", "/dashboard", "workspace:workspaces_view"),
+    ("POST", "/switch", "authenticated"),
+    ("GET", "/workspaces", "authenticated"),
+    ("POST", "/workspaces", "account:workspaces_create"),
+    (
+        "POST",
+        "/workspaces/{ws}/edit",
+        "workspace*:workspaces_edit",
+    ),
+    (
+        "POST",
+        "/workspaces/{ws}/delete",
+        "workspace*:workspaces_delete",
+    ),
+    ("GET", "/static/app.css", "public"),
+];
+
+fn describe(a: Access) -> String {
+    match a {
+        Access::Public => "public".into(),
+        Access::Authenticated => "authenticated".into(),
+        Access::Account(p) => format!("account:{p}"),
+        Access::Workspace(p) => format!("workspace:{p}"),
+        Access::WorkspaceAnyStatus(p) => format!("workspace*:{p}"),
+    }
+}
+
+#[test]
+fn a5_every_route_is_in_the_table() {
+    let actual: BTreeSet<(String, String, String)> = callplane_server::route_table()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned(), describe(r.access)))
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = EXPECTED
+        .iter()
+        .map(|(m, p, a)| (m.to_string(), p.to_string(), a.to_string()))
+        .collect();
+    let missing: Vec<_> = actual.difference(&expected).collect();
+    let stale: Vec<_> = expected.difference(&actual).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from the expected table (or with another access): {missing:#?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "expected routes the router does not have: {stale:#?}"
+    );
+}
+
+#[test]
+fn a5_only_workspace_scoped_paths_use_workspace_access() {
+    for r in callplane_server::route_table() {
+        let scoped = matches!(
+            r.access,
+            Access::Workspace(_) | Access::WorkspaceAnyStatus(_)
+        );
+        if r.path.contains("{ws}") {
+            assert!(
+                scoped,
+                "{} {} names a workspace but is not workspace-scoped",
+                r.method, r.path
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn openapi_lists_every_api_route() {
+    let app = spawn_app().await;
+    let doc = app
+        .call(Method::GET, "/api/openapi.json", None, None)
+        .await
+        .expect(200);
+    for r in callplane_server::route_table() {
+        if !(r.path.starts_with("/api/") || matches!(r.path, "/healthz" | "/readyz" | "/metrics")) {
+            continue;
+        }
+        let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
+        assert!(
+            op.is_object(),
+            "{} {} is missing from /api/openapi.json",
+            r.method,
+            r.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn a5_every_protected_route_refuses_anonymous_callers() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("anon"), "Acme").await;
+    for r in callplane_server::route_table() {
+        if r.access == Access::Public {
+            continue;
+        }
+        let path = r.path.replace("{ws}", &u.workspace_id);
+        let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
+        let res = app
+            .http
+            .request(method, format!("{}{path}", app.base))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        if path.starts_with("/api/") {
+            assert_eq!(status, 401, "{} {path}", r.method);
+        } else if r.method == "GET" {
+            assert_eq!(status, 303, "{} {path} sends to sign-in", r.method);
+        } else {
+            // Dashboard forms without a CSRF token are refused before anything else.
+            assert_eq!(status, 403, "{} {path}", r.method);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a5_declared_permissions_are_enforced_for_every_workspace_route() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Acme").await;
+    let ws = app.create_workspace(&owner.token, "Checked").await;
+    let viewer = app.signup(&email("viewer"), "Viewer's own").await;
+    app.add_member(&ws, &viewer.user_id, "viewer").await;
+    let viewer_perms = callplane_domain::BuiltinRole::Viewer.permissions();
+    let csrf = "t0ken";
+    let mut checked = 0;
+    for r in callplane_server::route_table() {
+        let Some(p) = r.access.permission() else {
+            continue;
+        };
+        if !r.path.contains("{ws}") {
+            continue;
+        }
+        let path = r.path.replace("{ws}", &ws);
+        let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
+        let req = app.http.request(method, format!("{}{path}", app.base));
+        let req = if path.starts_with("/api/") {
+            req.bearer_auth(&viewer.token)
+                .json(&json!({ "confirm_name": "Checked" }))
+        } else {
+            req.header(
+                "cookie",
+                format!("cp_session={}; cp_csrf={csrf}", viewer.token),
+            )
+            .form(&[
+                ("csrf", csrf),
+                ("confirm_name", "Checked"),
+                ("name", "Checked"),
+            ])
+        };
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        if viewer_perms.contains(p) {
+            assert_ne!(
+                status, 403,
+                "{} {path} needs {p}, which a Viewer has",
+                r.method
+            );
+        } else {
+            assert_eq!(
+                status, 403,
+                "{} {path} needs {p}, which a Viewer lacks",
+                r.method
+            );
+            if path.starts_with("/api/") {
+                let body: serde_json::Value = res.json().await.unwrap();
+                assert_eq!(body["permission"], p.as_str());
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 7, "checked {checked} routes");
+}
