@@ -81,6 +81,10 @@ pub async fn resolve(
     principal: &Principal,
     workspace_id: &str,
 ) -> ApiResult<Option<Scope>> {
+    // Something that is not a workspace id names no workspace; no need to ask the database.
+    if !has_prefix(workspace_id, prefix::WORKSPACE) {
+        return Ok(None);
+    }
     let mut conn = state.db.conn().await?;
     Ok(access::resolve(&mut conn, principal, workspace_id).await?)
 }
