@@ -4,6 +4,7 @@
 //! vocabulary and built-in roles, workspace validation rules, and the clock abstraction
 //! that lets expiry and scheduling be tested without sleeping.
 
+pub mod api_key;
 pub mod clock;
 pub mod id;
 pub mod permission;

@@ -44,6 +44,7 @@ permissions! {
     ApiKeysCreate => "api_keys_create",
     ApiKeysDelete => "api_keys_delete",
     AuditView => "audit_view",
+    RolesManage => "roles_manage",
     ContactsView => "contacts_view",
     ContactsCreate => "contacts_create",
     ContactsEdit => "contacts_edit",

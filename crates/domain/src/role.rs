@@ -47,7 +47,7 @@ impl BuiltinRole {
                 .filter(|p| {
                     !matches!(
                         p,
-                        P::BillingView | P::WorkspacesDelete | P::WorkspacesCreate
+                        P::BillingView | P::WorkspacesDelete | P::WorkspacesCreate | P::RolesManage
                     )
                 })
                 .collect(),
