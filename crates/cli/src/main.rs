@@ -10,11 +10,7 @@ use callplane_server::{AppState, Application, Config};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "callplane",
-    version,
-    about = "The multi-tenant core of an AI voice-calling platform"
-)]
+#[command(name = "callplane", version, about = "The multi-tenant core of an AI voice-calling platform")]
 struct Cli {
     /// A TOML configuration file (settings also come from CALLPLANE__SECTION__KEY variables).
     #[arg(long, global = true, env = "CALLPLANE_CONFIG")]
@@ -86,8 +82,7 @@ const DEMO_PASSWORD: &str = "callplane-demo";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut config =
-        Config::load(cli.config.as_deref()).map_err(|e| anyhow!("configuration: {e}"))?;
+    let mut config = Config::load(cli.config.as_deref()).map_err(|e| anyhow!("configuration: {e}"))?;
     let apply = |config: &mut Config, o: &Overrides| {
         if let Some(d) = &o.data_dir {
             config.server.data_dir = d.clone();
@@ -97,11 +92,7 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     match cli.command {
-        Command::Serve {
-            addr,
-            overrides,
-            demo,
-        } => {
+        Command::Serve { addr, overrides, demo } => {
             apply(&mut config, &overrides);
             if let Some(a) = addr {
                 config.server.addr = a;
@@ -166,15 +157,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
 /// A demo organization with two workspaces, created once.
 async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
     use callplane_server::services::{identity, workspaces};
-    let created = identity::create_user_from_cli(
-        state,
-        DEMO_EMAIL,
-        DEMO_PASSWORD,
-        "Demo Owner",
-        "Acme Agency",
-        "professional",
-    )
-    .await;
+    let created =
+        identity::create_user_from_cli(state, DEMO_EMAIL, DEMO_PASSWORD, "Demo Owner", "Acme Agency", "professional")
+            .await;
     let signed = match created {
         Ok(s) => s,
         Err(e) if e.code == callplane_server::error::Code::EmailTaken => return Ok(()),
@@ -186,11 +171,7 @@ async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
         email: signed.user.email.clone(),
     };
     for (name, region) in [("Client B – Support", "in"), ("North Region", "eu")] {
-        let input = workspaces::CreateInput {
-            name,
-            region: Some(region),
-            status: None,
-        };
+        let input = workspaces::CreateInput { name, region: Some(region), status: None };
         workspaces::create(state, &actor, &signed.account, input)
             .await
             .map_err(|e| anyhow!("seeding workspace {name}: {}", e.detail))?;
@@ -200,23 +181,14 @@ async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
 
 async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
     match command {
-        AdminCommand::CreateUser {
-            email,
-            password,
-            name,
-            account,
-            plan,
-        } => {
+        AdminCommand::CreateUser { email, password, name, account, plan } => {
             let s = callplane_server::services::identity::create_user_from_cli(
                 state, &email, &password, &name, &account, &plan,
             )
             .await
             .map_err(|e| anyhow!("{}", e.detail))?;
             println!("created user {} ({})", s.user.email, s.user.id);
-            println!(
-                "account {} ({}, plan {})",
-                s.account.name, s.account.id, s.account.plan
-            );
+            println!("account {} ({}, plan {})", s.account.name, s.account.id, s.account.plan);
             println!("workspace {} ({})", s.workspace.name, s.workspace.id);
             Ok(())
         }

@@ -7,21 +7,12 @@ const BODY_LEN: usize = 32;
 const CHECK_LEN: usize = 6;
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// Builds a key from random bytes (one byte per character; values are reduced mod 62
-/// with rejection of the biased top range done by the caller supplying enough bytes).
-pub fn from_random(random: &[u8]) -> String {
-    let body: String = random
-        .iter()
-        .filter(|b| **b < 248) // 248 = 4 * 62: keeps the distribution uniform
-        .take(BODY_LEN)
-        .map(|b| ALPHABET[(*b % 62) as usize] as char)
-        .collect();
-    assert_eq!(
-        body.len(),
-        BODY_LEN,
-        "not enough random bytes for an API key"
-    );
-    format!("{PREFIX}{body}{}", checksum(&body))
+/// Builds a key from random bytes, one character per byte below 248 (= 4 × 62, so
+/// every character is equally likely). `None` if too few bytes qualified; draw again.
+pub fn from_random(random: &[u8]) -> Option<String> {
+    let body: String =
+        random.iter().filter(|b| **b < 248).take(BODY_LEN).map(|b| ALPHABET[(*b % 62) as usize] as char).collect();
+    (body.len() == BODY_LEN).then(|| format!("{PREFIX}{body}{}", checksum(&body)))
 }
 
 /// Whether `key` has the shape and checksum of a callplane key.
@@ -57,11 +48,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &byte in data {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -74,7 +61,8 @@ mod tests {
     #[test]
     fn k1_keys_have_prefix_entropy_and_checksum() {
         let random: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37)).collect();
-        let key = from_random(&random);
+        let key = from_random(&random).unwrap();
+        assert_eq!(from_random(&[255u8; 64]), None);
         assert!(key.starts_with("cp_live_"));
         assert_eq!(key.len(), PREFIX.len() + 38);
         assert!(is_well_formed(&key));

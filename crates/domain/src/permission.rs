@@ -126,15 +126,15 @@ impl PermissionSet {
     pub fn union(self, other: PermissionSet) -> Self {
         PermissionSet(self.0 | other.0)
     }
+    pub fn intersect(self, other: PermissionSet) -> Self {
+        PermissionSet(self.0 & other.0)
+    }
     /// Whether every permission of `self` is also in `other` (a role "not above" another).
     pub fn is_subset_of(self, other: PermissionSet) -> bool {
         self.0 & !other.0 == 0
     }
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL
-            .iter()
-            .copied()
-            .filter(move |p| self.contains(*p))
+        Permission::ALL.iter().copied().filter(move |p| self.contains(*p))
     }
     pub fn len(self) -> usize {
         self.0.count_ones() as usize
@@ -163,9 +163,7 @@ impl FromIterator<Permission> for PermissionSet {
 
 impl fmt::Debug for PermissionSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set()
-            .entries(self.iter().map(Permission::as_str))
-            .finish()
+        f.debug_set().entries(self.iter().map(Permission::as_str)).finish()
     }
 }
 
@@ -180,10 +178,7 @@ mod tests {
             assert_eq!(Permission::parse(p.as_str()), Some(*p));
             assert!(p.as_str().contains('_'), "{p} is resource_action");
         }
-        assert_eq!(
-            Permission::parse("workspaces_switch"),
-            Some(Permission::WorkspacesSwitch)
-        );
+        assert_eq!(Permission::parse("workspaces_switch"), Some(Permission::WorkspacesSwitch));
         assert_eq!(Permission::parse("nope"), None);
     }
 

@@ -5,11 +5,7 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// A signed-in user (dashboard cookie or `Bearer` session token).
-    User {
-        user_id: String,
-        session_id: String,
-        email: String,
-    },
+    User { user_id: String, session_id: String, email: String },
     /// An API key: of one workspace, or (organization keys) of a whole account.
     ApiKey(ApiKeyPrincipal),
 }

@@ -44,12 +44,7 @@ impl BuiltinRole {
             // Agents, numbers, members, call history; not billing, not deletion.
             Self::Admin => PermissionSet::all()
                 .iter()
-                .filter(|p| {
-                    !matches!(
-                        p,
-                        P::BillingView | P::WorkspacesDelete | P::WorkspacesCreate | P::RolesManage
-                    )
-                })
+                .filter(|p| !matches!(p, P::BillingView | P::WorkspacesDelete | P::WorkspacesCreate | P::RolesManage))
                 .collect(),
             // Create and edit agents (and day-to-day content), view calls; cannot delete
             // agents, manage numbers, invite, or see keys, audit and billing.
@@ -86,12 +81,7 @@ fn viewer() -> PermissionSet {
     PermissionSet::all()
         .iter()
         .filter(|p| p.is_read())
-        .filter(|p| {
-            !matches!(
-                p,
-                P::BillingView | P::AuditView | P::ApiKeysView | P::SettingsView
-            )
-        })
+        .filter(|p| !matches!(p, P::BillingView | P::AuditView | P::ApiKeysView | P::SettingsView))
         .collect()
 }
 
@@ -136,9 +126,7 @@ mod tests {
         assert!(o.contains(P::WorkspacesDelete) && o.contains(P::BillingView));
         assert!(!a.contains(P::WorkspacesDelete) && !a.contains(P::BillingView));
         assert!(a.contains(P::MembersInvite) && a.contains(P::PhoneNumbersCreate));
-        assert!(
-            m.contains(P::AgentsCreate) && m.contains(P::AgentsEdit) && m.contains(P::CallsView)
-        );
+        assert!(m.contains(P::AgentsCreate) && m.contains(P::AgentsEdit) && m.contains(P::CallsView));
         assert!(!m.contains(P::AgentsDelete) && !m.contains(P::MembersInvite));
         assert!(!m.contains(P::PhoneNumbersCreate) && !m.contains(P::PhoneNumbersDelete));
         assert!(v.iter().all(P::is_read), "viewer is read-only");

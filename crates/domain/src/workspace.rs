@@ -56,10 +56,7 @@ impl WorkspaceName {
         if display.chars().any(char::is_control) {
             return Err(NameError::ControlChars);
         }
-        Ok(Self {
-            display: display.to_owned(),
-            key: name_key(display),
-        })
+        Ok(Self { display: display.to_owned(), key: name_key(display) })
     }
     pub fn as_str(&self) -> &str {
         &self.display
@@ -72,10 +69,7 @@ impl WorkspaceName {
 
 /// Case-folded, whitespace-collapsed form used for uniqueness and typed confirmations.
 pub fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 /// W5: the typed confirmation must be the workspace's exact name (surrounding spaces forgiven).
@@ -117,23 +111,11 @@ mod tests {
     fn w1_names_are_trimmed_bounded_and_case_insensitive() {
         let n = WorkspaceName::parse("  Sales North  ").unwrap();
         assert_eq!(n.as_str(), "Sales North");
-        assert_eq!(
-            n.key(),
-            WorkspaceName::parse("sales   NORTH").unwrap().key()
-        );
+        assert_eq!(n.key(), WorkspaceName::parse("sales   NORTH").unwrap().key());
         assert_eq!(WorkspaceName::parse("   "), Err(NameError::Empty));
-        assert_eq!(
-            WorkspaceName::parse(&"x".repeat(101)),
-            Err(NameError::TooLong)
-        );
-        assert!(
-            WorkspaceName::parse(&"é".repeat(100)).is_ok(),
-            "limit counts characters"
-        );
-        assert_eq!(
-            WorkspaceName::parse("a\u{0}b"),
-            Err(NameError::ControlChars)
-        );
+        assert_eq!(WorkspaceName::parse(&"x".repeat(101)), Err(NameError::TooLong));
+        assert!(WorkspaceName::parse(&"é".repeat(100)).is_ok(), "limit counts characters");
+        assert_eq!(WorkspaceName::parse("a\u{0}b"), Err(NameError::ControlChars));
     }
 
     #[test]

@@ -34,25 +34,23 @@ impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let url = config.database_url();
         if url.starts_with("sqlite:") {
-            std::fs::create_dir_all(&config.server.data_dir).with_context(|| {
-                format!("creating data folder {}", config.server.data_dir.display())
-            })?;
+            std::fs::create_dir_all(&config.server.data_dir)
+                .with_context(|| format!("creating data folder {}", config.server.data_dir.display()))?;
         }
         let db = Db::connect(&url, &config.db_options())
             .await
             .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
         migrate::run(&db).await.context("applying migrations")?;
+        let mut config = config;
         let addr = config.server.addr;
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        // Links in emails point at the real address when none is configured (port 0 in tests).
+        if config.server.public_url.is_none() {
+            config.server.public_url = Some(format!("http://{}", listener.local_addr()?));
+        }
         let state = AppState::new(db, config, clock);
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
         let router = router(state.clone());
-        Ok(Self {
-            listener,
-            router,
-            state,
-        })
+        Ok(Self { listener, router, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -64,14 +62,11 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let db = self.state.db.clone();
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let worker = tokio::spawn(crate::services::email::run_worker(self.state.clone()));
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        worker.abort();
         db.close().await;
         Ok(())
     }
@@ -104,9 +99,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(security_headers))
         .layer(from_fn_with_state(state.clone(), api::system::count))
         .layer(TraceLayer::new_for_http())
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("a handler panicked").into_response()
-        }))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
         .with_state(state)
 }
 
@@ -116,35 +109,17 @@ async fn not_found(req: Request) -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::new(
-        Code::MethodNotAllowed,
-        "This route does not accept that method.",
-    )
-    .into_response()
+    ApiError::new(Code::MethodNotAllowed, "This route does not accept that method.").into_response()
 }
 
 async fn security_headers(req: Request, next: axum::middleware::Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        header::HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        header::HeaderValue::from_static("DENY"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        header::HeaderValue::from_static("same-origin"),
-    );
-    if res.status() == StatusCode::UNAUTHORIZED
-        && !res.headers().contains_key(header::WWW_AUTHENTICATE)
-    {
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    if res.status() == StatusCode::UNAUTHORIZED && !res.headers().contains_key(header::WWW_AUTHENTICATE) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
     }
     res
 }

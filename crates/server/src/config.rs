@@ -18,7 +18,19 @@ pub struct Config {
     pub default_region: String,
     pub plans: PlanLimits,
     pub auth: AuthConfig,
+    pub email: EmailConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// `smtp://host:port` (plain or STARTTLS with `?tls=required`) or `smtps://host:port`,
+    /// with `user:password@` when the server needs it. Unset: emails stay in the local
+    /// outbox (`callplane admin outbox`) and the dashboard shows their links.
+    pub smtp_url: Option<String>,
+    /// The sender address.
+    pub from: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,27 +104,13 @@ impl Default for Config {
                 public_url: None,
                 max_body_bytes: 1024 * 1024,
             },
-            database: DatabaseConfig {
-                url: None,
-                sqlite_sync_full: false,
-                max_connections: 8,
-            },
+            database: DatabaseConfig { url: None, sqlite_sync_full: false, max_connections: 8 },
             regions: vec!["in".into(), "us".into(), "eu".into()],
             default_region: "in".into(),
-            plans: PlanLimits {
-                starter: 3,
-                professional: 20,
-                enterprise: 0,
-            },
-            auth: AuthConfig {
-                session_ttl_hours: 24 * 30,
-                secure_cookies: false,
-                allow_signup: true,
-            },
-            log: LogConfig {
-                format: "text".into(),
-                filter: "info".into(),
-            },
+            plans: PlanLimits { starter: 3, professional: 20, enterprise: 0 },
+            auth: AuthConfig { session_ttl_hours: 24 * 30, secure_cookies: false, allow_signup: true },
+            email: EmailConfig { smtp_url: None, from: "callplane <no-reply@callplane.local>".into() },
+            log: LogConfig { format: "text".into(), filter: "info".into() },
         }
     }
 }
@@ -124,18 +122,14 @@ impl Config {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig.merge(Env::prefixed("CALLPLANE__").split("__"))
-            .extract()
-            .map_err(Box::new)
+        fig.merge(Env::prefixed("CALLPLANE__").split("__")).extract().map_err(Box::new)
     }
 
     pub fn database_url(&self) -> String {
-        self.database.url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}",
-                self.server.data_dir.join("callplane.db").display()
-            )
-        })
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.server.data_dir.join("callplane.db").display()))
     }
 
     pub fn public_url(&self) -> String {

@@ -35,10 +35,21 @@ codes! {
     WorkspaceInactive => (FORBIDDEN, "workspace_inactive", "The workspace is inactive"),
     PlanLimitReached => (FORBIDDEN, "plan_limit_reached", "The plan's workspace limit is reached"),
     CsrfFailed => (FORBIDDEN, "csrf_failed", "The form has expired; reload the page and try again"),
+    SessionRequired => (FORBIDDEN, "session_required", "This needs a signed-in user"),
+    RoleAboveOwn => (FORBIDDEN, "role_above_own", "You cannot grant or manage a role above your own"),
+    PlanRequired => (FORBIDDEN, "plan_required", "The account's plan does not include this"),
+    InvitationEmailMismatch => (FORBIDDEN, "invitation_email_mismatch", "The invitation is for another email address"),
     SignupDisabled => (FORBIDDEN, "signup_disabled", "Sign-up is disabled on this installation"),
     NoWorkspace => (FORBIDDEN, "no_workspace", "You do not have access to any workspace yet"),
     NotFound => (NOT_FOUND, "not_found", "Not found"),
     MethodNotAllowed => (METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
+    AlreadyMember => (CONFLICT, "already_member", "Already a member of this workspace"),
+    OwnerRequired => (CONFLICT, "owner_required", "A workspace keeps exactly one Owner; transfer ownership first"),
+    RoleNameTaken => (CONFLICT, "role_name_taken", "A role with this name already exists"),
+    RoleInUse => (CONFLICT, "role_in_use", "The role is still assigned"),
+    InvitationExpired => (GONE, "invitation_expired", "The invitation has expired"),
+    InvitationRevoked => (GONE, "invitation_revoked", "The invitation was revoked"),
+    InvitationUsed => (GONE, "invitation_used", "The invitation has already been used"),
     WorkspaceNameTaken => (CONFLICT, "workspace_name_taken", "A workspace with this name already exists"),
     EmailTaken => (CONFLICT, "email_taken", "An account with this email already exists"),
     OnlyWorkspace => (CONFLICT, "only_workspace", "The account's only workspace cannot be deleted"),
@@ -64,11 +75,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: Code, detail: impl Into<String>) -> Self {
-        Self {
-            code,
-            detail: detail.into(),
-            extra: Map::new(),
-        }
+        Self { code, detail: detail.into(), extra: Map::new() }
     }
 
     /// Adds a member to the problem document.
@@ -82,19 +89,12 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(
-            Code::Unauthenticated,
-            "Sign in or send a valid bearer token.",
-        )
+        Self::new(Code::Unauthenticated, "Sign in or send a valid bearer token.")
     }
 
     /// A refusal naming the missing permission (A5).
     pub fn permission_denied(p: Permission) -> Self {
-        Self::new(
-            Code::PermissionDenied,
-            format!("This needs the `{p}` permission."),
-        )
-        .with("permission", p.as_str())
+        Self::new(Code::PermissionDenied, format!("This needs the `{p}` permission.")).with("permission", p.as_str())
     }
 
     /// One invalid field.
@@ -134,15 +134,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status(), axum::Json(self.body())).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/problem+json"),
-        );
+        res.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
         // Lets the dashboard layer show the problem as a page instead of JSON.
-        res.extensions_mut().insert(ProblemMarker {
-            code: self.code,
-            detail: self.detail,
-        });
+        res.extensions_mut().insert(ProblemMarker { code: self.code, detail: self.detail });
         res
     }
 }
@@ -157,10 +151,9 @@ pub struct ProblemMarker {
 impl From<callplane_store::Error> for ApiError {
     fn from(e: callplane_store::Error) -> Self {
         match e {
-            callplane_store::Error::InvalidText => ApiError::new(
-                Code::ValidationFailed,
-                "Text must not contain NUL characters.",
-            ),
+            callplane_store::Error::InvalidText => {
+                ApiError::new(Code::ValidationFailed, "Text must not contain NUL characters.")
+            }
             other => ApiError::internal(other),
         }
     }
@@ -173,21 +166,15 @@ impl From<JsonRejection> for ApiError {
                 // serde's message names the field ("unknown field `x`", "missing field `y`").
                 let message = e.body_text();
                 let message = message.rsplit(": ").next().unwrap_or(&message).to_owned();
-                ApiError::new(Code::ValidationFailed, message.clone()).with(
-                    "errors",
-                    json!([{ "field": field_of(&message), "message": message }]),
-                )
+                ApiError::new(Code::ValidationFailed, message.clone())
+                    .with("errors", json!([{ "field": field_of(&message), "message": message }]))
             }
             JsonRejection::JsonSyntaxError(e) => ApiError::new(Code::MalformedJson, e.body_text()),
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                Code::UnsupportedMediaType,
-                "Send Content-Type: application/json.",
-            ),
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::new(Code::UnsupportedMediaType, "Send Content-Type: application/json.")
+            }
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(
-                    Code::PayloadTooLarge,
-                    "The request body exceeds the size limit.",
-                )
+                ApiError::new(Code::PayloadTooLarge, "The request body exceeds the size limit.")
             }
             other => ApiError::new(Code::BadRequest, other.body_text()),
         }
@@ -214,10 +201,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
-            assert!(c
-                .as_str()
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
         }
     }
 

@@ -59,33 +59,18 @@ impl Default for Routes {
 
 impl Routes {
     pub fn new() -> Self {
-        Self {
-            router: Router::new(),
-            table: Vec::new(),
-        }
+        Self { router: Router::new(), table: Vec::new() }
     }
 
     /// Registers `handler` for `method path`, requiring `access`.
-    pub fn add<H, T>(
-        mut self,
-        method: Method,
-        path: &'static str,
-        access: Access,
-        handler: H,
-    ) -> Self
+    pub fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, handler: H) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
-        self.router = self
-            .router
-            .route(path, on(filter, handler).layer(Extension(access)));
-        self.table.push(RouteInfo {
-            method,
-            path,
-            access,
-        });
+        self.router = self.router.route(path, on(filter, handler).layer(Extension(access)));
+        self.table.push(RouteInfo { method, path, access });
         self
     }
 

@@ -18,6 +18,8 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub templates: Templates,
     pub metrics: crate::api::system::Metrics,
+    /// Wakes the email worker after a commit that queued mail.
+    pub email_wakeup: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
             clock,
             templates: Templates::new(),
             metrics: Default::default(),
+            email_wakeup: tokio::sync::Notify::new(),
         }))
     }
 

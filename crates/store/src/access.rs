@@ -41,7 +41,8 @@ impl Scope {
     pub fn is_active(&self) -> bool {
         self.active
     }
-    /// The caller's membership role, if they are a member (account admins may not be).
+    /// The caller's role here: their membership role, or an API key's role. Account
+    /// admins who are not members have none.
     pub fn role(&self) -> Option<&str> {
         self.role.as_deref()
     }
@@ -59,13 +60,21 @@ impl Scope {
     }
 }
 
-/// What a user may do in a workspace given their membership role there and their role
-/// in its account; `None` when they do not reach it at all. Account admins reach every
-/// workspace of their account (A3); other users only those they are members of.
-pub fn permissions_for(role: Option<&str>, account_role: Option<&str>) -> Option<PermissionSet> {
-    let role_perms = role
-        .and_then(BuiltinRole::parse)
-        .map(BuiltinRole::permissions);
+/// The permissions a role name grants: a built-in role, or a custom role whose stored
+/// permission list is `custom`. An unknown role grants nothing.
+pub fn role_permissions(role: &str, custom: Option<&str>) -> PermissionSet {
+    BuiltinRole::parse(role)
+        .map(BuiltinRole::permissions)
+        .or_else(|| custom.map(|names| PermissionSet::from_names(names.split_whitespace())))
+        .unwrap_or_default()
+}
+
+/// What a user may do in a workspace given their membership role there (with the
+/// custom role's permission list, if it is one) and their role in its account; `None`
+/// when they do not reach it at all. Account admins reach every workspace of their
+/// account (A3); other users only those they are members of.
+pub fn permissions_for(role: Option<&str>, custom: Option<&str>, account_role: Option<&str>) -> Option<PermissionSet> {
+    let role_perms = role.map(|r| role_permissions(r, custom));
     let admin_perms = (account_role.and_then(AccountRole::parse) == Some(AccountRole::Admin))
         .then(|| AccountRole::Admin.permissions());
     match (role_perms, admin_perms) {
@@ -82,44 +91,75 @@ struct Row {
     region: String,
     status: String,
     role: Option<String>,
+    role_permissions: Option<String>,
     account_role: Option<String>,
 }
 
 /// The caller's scope in `workspace_id`, or `None` when the workspace does not exist or
 /// the caller has no access to it (the two are indistinguishable to the caller: I1).
-pub async fn resolve(
-    ex: &mut impl Executor,
-    principal: &Principal,
-    workspace_id: &str,
-) -> Result<Option<Scope>> {
-    let row: Option<Row> = on!(ex, |c| {
-        sqlx::query_as(
-        "SELECT w.id, w.account_id, w.name, w.region, w.status, m.role AS role, au.role AS account_role
+///
+/// API keys: a workspace key reaches only its workspace, with its role's permissions
+/// bounded by what its creator may still do there; an organization key reaches every
+/// workspace of its account with its role's permissions (K1, K2).
+pub async fn resolve(ex: &mut impl Executor, principal: &Principal, workspace_id: &str) -> Result<Option<Scope>> {
+    let row: Option<Row> = on!(ex, |c| sqlx::query_as(
+        "SELECT w.id, w.account_id, w.name, w.region, w.status, m.role AS role,
+                r.permissions AS role_permissions, au.role AS account_role
          FROM workspaces w
          LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = $2
+         LEFT JOIN roles r ON r.id = m.role AND r.account_id = w.account_id
          LEFT JOIN account_users au ON au.account_id = w.account_id AND au.user_id = $2
          WHERE w.id = $1"
     )
     .bind(workspace_id)
     .bind(principal.user_id())
     .fetch_optional(c)
-    .await
-    })?;
+    .await)?;
     let Some(row) = row else { return Ok(None) };
-    let Some(permissions) = permissions_for(row.role.as_deref(), row.account_role.as_deref())
-    else {
-        return Ok(None);
+    let user_perms = permissions_for(row.role.as_deref(), row.role_permissions.as_deref(), row.account_role.as_deref());
+    let (permissions, role) = match principal {
+        Principal::User { .. } => match user_perms {
+            Some(p) => (p, row.role.clone()),
+            None => return Ok(None),
+        },
+        Principal::ApiKey(key) => {
+            if key.account_id != row.account_id {
+                return Ok(None);
+            }
+            let key_perms = role_of_account(ex, &row.account_id, &key.role).await?;
+            match &key.workspace_id {
+                Some(ws) if ws != &row.id => return Ok(None),
+                Some(_) => match user_perms {
+                    Some(creator) => (key_perms.intersect(creator), Some(key.role.clone())),
+                    None => return Ok(None),
+                },
+                None => (key_perms, Some(key.role.clone())),
+            }
+        }
     };
-    let account_role = row.account_role.as_deref().and_then(AccountRole::parse);
     Ok(Some(Scope {
         workspace_id: row.id,
         account_id: row.account_id,
         workspace_name: row.name,
         region: row.region,
         active: row.status == "active",
-        role: row.role,
-        account_role,
+        role,
+        account_role: row.account_role.as_deref().and_then(AccountRole::parse),
         permissions,
         principal: principal.clone(),
     }))
+}
+
+/// The permissions of a role as defined in an account (built-in or the account's custom role).
+pub async fn role_of_account(ex: &mut impl Executor, account_id: &str, role: &str) -> Result<PermissionSet> {
+    if BuiltinRole::parse(role).is_some() {
+        return Ok(role_permissions(role, None));
+    }
+    let custom: Option<String> =
+        on!(ex, |c| sqlx::query_scalar("SELECT permissions FROM roles WHERE account_id = $1 AND id = $2")
+            .bind(account_id)
+            .bind(role)
+            .fetch_optional(c)
+            .await)?;
+    Ok(role_permissions(role, Some(custom.as_deref().unwrap_or(""))))
 }

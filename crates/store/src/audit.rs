@@ -37,9 +37,24 @@ pub struct Entry<'a> {
 }
 
 pub async fn record(ex: &mut impl Executor, e: Entry<'_>) -> Result<()> {
-    execute!(ex, "INSERT INTO audit_events (id, account_id, workspace_id, actor_type, actor_id, actor_label,
+    execute!(
+        ex,
+        "INSERT INTO audit_events (id, account_id, workspace_id, actor_type, actor_id, actor_label,
                                    action, target_type, target_id, before_json, after_json, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", new_id(prefix::AUDIT), e.account_id, e.workspace_id, e.actor.actor_type(), e.actor.actor_id(), e.actor.label(), e.action, e.target_type, e.target_id, e.before.as_deref(), e.after.as_deref(), e.now)?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        new_id(prefix::AUDIT),
+        e.account_id,
+        e.workspace_id,
+        e.actor.actor_type(),
+        e.actor.actor_id(),
+        e.actor.label(),
+        e.action,
+        e.target_type,
+        e.target_id,
+        e.before.as_deref(),
+        e.after.as_deref(),
+        e.now
+    )?;
     Ok(())
 }
 
@@ -55,18 +70,34 @@ pub struct Filter<'a> {
 }
 
 /// The workspace's events, newest first.
-pub async fn list(
+pub async fn list(ex: &mut impl Executor, scope: &Scope, f: &Filter<'_>, limit: i64) -> Result<Vec<AuditEvent>> {
+    list_where(ex, scope.account_id(), Some(scope.workspace_id()), f, limit).await
+}
+
+/// Every event of the account (its workspaces' and its own), newest first; for account
+/// administrators' access reviews.
+pub async fn list_for_account(
     ex: &mut impl Executor,
-    scope: &Scope,
+    account_id: &str,
     f: &Filter<'_>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
-    Ok(on!(ex, |c| {
-        sqlx::query_as(
+    list_where(ex, account_id, None, f, limit).await
+}
+
+async fn list_where(
+    ex: &mut impl Executor,
+    account_id: &str,
+    workspace_id: Option<&str>,
+    f: &Filter<'_>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>> {
+    Ok(on!(ex, |c| sqlx::query_as(
         "SELECT id, account_id, workspace_id, actor_type, actor_id, actor_label, action, target_type,
                 target_id, before_json, after_json, created_at
          FROM audit_events
-         WHERE workspace_id = $1
+         WHERE account_id = $8
+           AND ($1 IS NULL OR workspace_id = $1)
            AND ($2 IS NULL OR action = $2)
            AND ($3 IS NULL OR actor_id = $3)
            AND ($4 IS NULL OR created_at >= $4)
@@ -75,14 +106,14 @@ pub async fn list(
          ORDER BY id DESC
          LIMIT $7"
     )
-    .bind(scope.workspace_id())
+    .bind(workspace_id)
     .bind(f.action)
     .bind(f.actor_id)
     .bind(f.since_ms)
     .bind(f.until_ms)
     .bind(f.before_id)
     .bind(limit)
+    .bind(account_id)
     .fetch_all(c)
-    .await
-    })?)
+    .await)?)
 }

@@ -98,10 +98,7 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self {
-            sqlite_sync_full: false,
-            max_connections: 8,
-        }
+        Self { sqlite_sync_full: false, max_connections: 8 }
     }
 }
 
@@ -124,11 +121,7 @@ impl Db {
                 .await?;
             return Ok(Db::Postgres(pool));
         }
-        let sync = if options.sqlite_sync_full {
-            SqliteSynchronous::Full
-        } else {
-            SqliteSynchronous::Normal
-        };
+        let sync = if options.sqlite_sync_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };
         let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

@@ -35,10 +35,7 @@ impl From<sqlx::Error> for Error {
             }
             if db.is_unique_violation() {
                 // Postgres names the constraint; SQLite lists the columns in its message.
-                let what = db
-                    .constraint()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| db.message().to_owned());
+                let what = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
                 return Error::Unique(what);
             }
         }

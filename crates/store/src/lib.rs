@@ -9,10 +9,14 @@
 pub mod db;
 pub mod access;
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
+pub mod emails;
 pub mod error;
+pub mod invitations;
 pub mod members;
 pub mod migrate;
+pub mod roles;
 pub mod sessions;
 pub mod users;
 pub mod workspaces;
@@ -20,5 +24,5 @@ pub mod workspaces;
 #[cfg(feature = "test-fixtures")]
 pub mod fixtures;
 
-pub use db::{Conn, Db, DbOptions, Tx};
+pub use db::{Conn, Db, DbOptions, Executor, Tx};
 pub use error::{Error, Result};

@@ -19,8 +19,8 @@ macro_rules! migrations {
     };
 }
 
-const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_foundation");
-const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_foundation");
+const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_foundation", 2 => "0002_team");
+const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_foundation", 2 => "0002_team");
 
 /// Applies every migration not yet recorded; returns how many ran.
 pub async fn run(db: &Db) -> Result<usize> {
@@ -42,14 +42,8 @@ pub async fn run(db: &Db) -> Result<usize> {
         if is_applied(&mut tx, m.version).await? {
             continue;
         }
-        on!(&mut tx, |c| sqlx::raw_sql(m.sql)
-            .execute(c)
-            .await
-            .map(|_| ()))
-        .map_err(|source| Error::Migration {
-            version: m.version,
-            source,
-        })?;
+        on!(&mut tx, |c| sqlx::raw_sql(m.sql).execute(c).await.map(|_| ()))
+            .map_err(|source| Error::Migration { version: m.version, source })?;
         execute!(
             &mut tx,
             "INSERT INTO callplane_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
@@ -65,12 +59,10 @@ pub async fn run(db: &Db) -> Result<usize> {
 }
 
 async fn is_applied(tx: &mut Tx, version: i64) -> Result<bool> {
-    let n: i64 = on!(tx, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM callplane_migrations WHERE version = $1"
-    )
-    .bind(version)
-    .fetch_one(c)
-    .await)?;
+    let n: i64 = on!(tx, |c| sqlx::query_scalar("SELECT COUNT(*) FROM callplane_migrations WHERE version = $1")
+        .bind(version)
+        .fetch_one(c)
+        .await)?;
     Ok(n > 0)
 }
 

@@ -23,17 +23,22 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create(ex: &mut impl Executor, s: NewSession<'_>) -> Result<()> {
-    execute!(ex, "INSERT INTO sessions (id, token_hash, user_id, active_workspace_id, created_at, expires_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $5)", s.id, s.token_hash, s.user_id, s.active_workspace_id, s.now, s.expires_at)?;
+    execute!(
+        ex,
+        "INSERT INTO sessions (id, token_hash, user_id, active_workspace_id, created_at, expires_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $5)",
+        s.id,
+        s.token_hash,
+        s.user_id,
+        s.active_workspace_id,
+        s.now,
+        s.expires_at
+    )?;
     Ok(())
 }
 
 /// The live session whose token hashes to `token_hash`.
-pub async fn find_live(
-    ex: &mut impl Executor,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<Session>> {
+pub async fn find_live(ex: &mut impl Executor, token_hash: &str, now: i64) -> Result<Option<Session>> {
     Ok(on!(ex, |c| sqlx::query_as(
         "SELECT s.id, s.user_id, u.email, s.active_workspace_id, s.expires_at, s.last_seen_at
          FROM sessions s JOIN users u ON u.id = s.user_id
@@ -46,48 +51,22 @@ pub async fn find_live(
 }
 
 pub async fn active_workspace(ex: &mut impl Executor, session_id: &str) -> Result<Option<String>> {
-    Ok(on!(ex, |c| sqlx::query_scalar::<_, Option<String>>(
-        "SELECT active_workspace_id FROM sessions WHERE id = $1"
-    )
-    .bind(session_id)
-    .fetch_optional(c)
-    .await)?
+    Ok(on!(ex, |c| sqlx::query_scalar::<_, Option<String>>("SELECT active_workspace_id FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_optional(c)
+        .await)?
     .flatten())
 }
 
-pub async fn set_active_workspace(
-    ex: &mut impl Executor,
-    session_id: &str,
-    workspace_id: Option<&str>,
-) -> Result<()> {
-    execute!(
-        ex,
-        "UPDATE sessions SET active_workspace_id = $2 WHERE id = $1",
-        session_id,
-        workspace_id
-    )?;
+pub async fn set_active_workspace(ex: &mut impl Executor, session_id: &str, workspace_id: Option<&str>) -> Result<()> {
+    execute!(ex, "UPDATE sessions SET active_workspace_id = $2 WHERE id = $1", session_id, workspace_id)?;
     Ok(())
 }
 
 /// Records activity; also marks the user active (members' "last active" date).
-pub async fn touch(
-    ex: &mut impl Executor,
-    session_id: &str,
-    user_id: &str,
-    now: i64,
-) -> Result<()> {
-    execute!(
-        ex,
-        "UPDATE sessions SET last_seen_at = $2 WHERE id = $1",
-        session_id,
-        now
-    )?;
-    execute!(
-        ex,
-        "UPDATE users SET last_active_at = $2 WHERE id = $1",
-        user_id,
-        now
-    )?;
+pub async fn touch(ex: &mut impl Executor, session_id: &str, user_id: &str, now: i64) -> Result<()> {
+    execute!(ex, "UPDATE sessions SET last_seen_at = $2 WHERE id = $1", session_id, now)?;
+    execute!(ex, "UPDATE users SET last_active_at = $2 WHERE id = $1", user_id, now)?;
     Ok(())
 }
 

@@ -29,6 +29,10 @@ pub struct AccessibleWorkspace {
     pub region: String,
     pub created_at: i64,
     pub role: Option<String>,
+    /// The custom role's permission list, when `role` is a custom role.
+    pub role_permissions: Option<String>,
+    /// The custom role's name, when `role` is a custom role.
+    pub role_name: Option<String>,
     pub account_role: Option<String>,
 }
 
@@ -63,17 +67,21 @@ pub async fn create(ex: &mut impl Executor, w: NewWorkspace<'_>) -> Result<Works
     .fetch_one(c)
     .await
     })?;
-    execute!(ex, "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)", w.id, w.created_by, w.now)?;
+    execute!(
+        ex,
+        "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
+        w.id,
+        w.created_by,
+        w.now
+    )?;
     Ok(ws)
 }
 
 pub async fn count_for_account(ex: &mut impl Executor, account_id: &str) -> Result<i64> {
-    Ok(on!(ex, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM workspaces WHERE account_id = $1"
-    )
-    .bind(account_id)
-    .fetch_one(c)
-    .await)?)
+    Ok(on!(ex, |c| sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(c)
+        .await)?)
 }
 
 /// Workspaces the user reaches: by membership, or as an administrator of the account.
@@ -85,20 +93,21 @@ pub async fn accessible(
 ) -> Result<Vec<AccessibleWorkspace>> {
     Ok(on!(ex, |c| {
         sqlx::query_as(
-        "SELECT w.id, w.account_id, a.name AS account_name, w.name, w.status, w.region, w.created_at,
-                m.role AS role, au.role AS account_role
+            "SELECT w.id, w.account_id, a.name AS account_name, w.name, w.status, w.region, w.created_at,
+                m.role AS role, r.permissions AS role_permissions, r.name AS role_name, au.role AS account_role
          FROM workspaces w
          JOIN accounts a ON a.id = w.account_id
          LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = $1
+         LEFT JOIN roles r ON r.id = m.role AND r.account_id = w.account_id
          LEFT JOIN account_users au ON au.account_id = w.account_id AND au.user_id = $1
          WHERE (m.user_id IS NOT NULL OR au.role = 'admin')
            AND ($2 IS NULL OR w.status = $2)
-         ORDER BY a.created_at, a.id, w.name_key"
-    )
-    .bind(user_id)
-    .bind(status)
-    .fetch_all(c)
-    .await
+         ORDER BY a.created_at, a.id, w.name_key",
+        )
+        .bind(user_id)
+        .bind(status)
+        .fetch_all(c)
+        .await
     })?)
 }
 
@@ -145,31 +154,48 @@ pub struct ActiveDependents {
 }
 
 pub async fn active_dependents(ex: &mut impl Executor, scope: &Scope) -> Result<ActiveDependents> {
-    let agents = on!(ex, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM agents WHERE workspace_id = $1 AND status = 'active'"
-    )
-    .bind(scope.workspace_id())
-    .fetch_one(c)
-    .await)?;
+    let agents =
+        on!(ex, |c| sqlx::query_scalar("SELECT COUNT(*) FROM agents WHERE workspace_id = $1 AND status = 'active'")
+            .bind(scope.workspace_id())
+            .fetch_one(c)
+            .await)?;
     let phone_numbers = on!(ex, |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM phone_numbers WHERE workspace_id = $1 AND status = 'active'"
     )
     .bind(scope.workspace_id())
     .fetch_one(c)
     .await)?;
-    Ok(ActiveDependents {
-        agents,
-        phone_numbers,
-    })
+    Ok(ActiveDependents { agents, phone_numbers })
 }
 
 /// Deletes the workspace; every product table cascades from it by `workspace_id`, so
 /// this removes the workspace's rows and nothing of any other workspace.
 pub async fn delete(ex: &mut impl Executor, scope: Scope) -> Result<()> {
-    execute!(
-        ex,
-        "DELETE FROM workspaces WHERE id = $1",
-        scope.workspace_id()
-    )?;
+    execute!(ex, "DELETE FROM workspaces WHERE id = $1", scope.workspace_id())?;
     Ok(())
+}
+
+pub async fn name_of(ex: &mut impl Executor, workspace_id: &str) -> Result<Option<String>> {
+    Ok(on!(ex, |c| sqlx::query_scalar("SELECT name FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+pub async fn account_of(ex: &mut impl Executor, workspace_id: &str) -> Result<Option<String>> {
+    Ok(on!(ex, |c| sqlx::query_scalar("SELECT account_id FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// The account's workspaces, by name.
+pub async fn for_account(ex: &mut impl Executor, account_id: &str) -> Result<Vec<Workspace>> {
+    Ok(on!(ex, |c| sqlx::query_as(
+        "SELECT id, account_id, name, status, region, created_by, created_at, updated_at
+         FROM workspaces WHERE account_id = $1 ORDER BY name_key"
+    )
+    .bind(account_id)
+    .fetch_all(c)
+    .await)?)
 }

@@ -1,20 +1,26 @@
-//! The workspace's audit log (SPEC A6).
+//! The audit log (SPEC A6): JSON pages with filters, and CSV export.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::Json;
-use callplane_store::audit::{self, Filter};
+use callplane_store::audit::{self, AuditEvent, Filter};
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use crate::api::views::{AuditEventView, Page, Problem};
+use crate::api::accounts::csv_response;
+use crate::api::views::{rfc3339, AuditEventView, Page, Problem};
 use crate::api::{ApiQuery, PageParams};
 use crate::auth::WorkspaceScope;
 use crate::error::{ApiError, ApiResult};
+use crate::services::account_admin::csv_cell;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, IntoParams)]
+/// Most rows one CSV export holds.
+const EXPORT_LIMIT: i64 = 10_000;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// e.g. `workspace.updated`.
@@ -31,12 +37,44 @@ pub struct AuditParams {
 
 fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
     v.as_deref()
+        .filter(|s| !s.is_empty())
         .map(|s| {
             OffsetDateTime::parse(s, &Rfc3339)
                 .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
                 .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time"))
         })
         .transpose()
+}
+
+impl AuditParams {
+    /// The store filter and page size, after validating every parameter.
+    pub fn filter(&self) -> ApiResult<(Filter<'_>, i64)> {
+        let limit = PageParams { limit: self.limit, cursor: None }.limit()?;
+        for (field, v) in [("action", &self.action), ("actor_id", &self.actor_id), ("cursor", &self.cursor)] {
+            if v.as_deref().is_some_and(|s| s.len() > 200 || s.chars().any(char::is_control)) {
+                return Err(ApiError::invalid(field, "is not a valid filter value"));
+            }
+        }
+        fn nonempty(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.is_empty())
+        }
+        let filter = Filter {
+            action: nonempty(&self.action),
+            actor_id: nonempty(&self.actor_id),
+            since_ms: parse_time("since", &self.since)?,
+            until_ms: parse_time("until", &self.until)?,
+            before_id: nonempty(&self.cursor),
+        };
+        Ok((filter, limit))
+    }
+}
+
+/// A page from `limit + 1` rows: the extra row only says there is more.
+pub fn page_of(rows: Vec<AuditEvent>, limit: i64) -> Page<AuditEventView> {
+    let more = rows.len() as i64 > limit;
+    let data: Vec<AuditEventView> = rows.iter().take(limit as usize).map(AuditEventView::from).collect();
+    let next_cursor = if more { data.last().map(|e| e.id.clone()) } else { None };
+    Page { data, next_cursor }
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/audit-log", tag = "audit", params(("ws" = String, Path), AuditParams),
@@ -47,41 +85,45 @@ pub async fn list(
     scope: WorkspaceScope,
     ApiQuery(q): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Page<AuditEventView>>> {
-    let limit = PageParams {
-        limit: q.limit,
-        cursor: None,
-    }
-    .limit()?;
-    for (field, v) in [
-        ("action", &q.action),
-        ("actor_id", &q.actor_id),
-        ("cursor", &q.cursor),
-    ] {
-        if v.as_deref()
-            .is_some_and(|s| s.len() > 200 || s.chars().any(char::is_control))
-        {
-            return Err(ApiError::invalid(field, "is not a valid filter value"));
-        }
-    }
-    let filter = Filter {
-        action: q.action.as_deref(),
-        actor_id: q.actor_id.as_deref(),
-        since_ms: parse_time("since", &q.since)?,
-        until_ms: parse_time("until", &q.until)?,
-        before_id: q.cursor.as_deref(),
-    };
+    let (filter, limit) = q.filter()?;
     let mut conn = state.db.conn().await?;
     let rows = audit::list(&mut conn, &scope, &filter, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    let data: Vec<AuditEventView> = rows
-        .iter()
-        .take(limit as usize)
-        .map(AuditEventView::from)
-        .collect();
-    let next_cursor = if more {
-        data.last().map(|e| e.id.clone())
-    } else {
-        None
-    };
-    Ok(Json(Page { data, next_cursor }))
+    Ok(Json(page_of(rows, limit)))
+}
+
+/// The events as CSV, newest first.
+pub fn events_csv(rows: &[AuditEvent]) -> String {
+    let mut out =
+        String::from("time,actor_type,actor_id,actor,action,target_type,target_id,workspace_id,before,after\r\n");
+    for e in rows {
+        let cells = [
+            rfc3339(e.created_at),
+            e.actor_type.clone(),
+            e.actor_id.clone(),
+            e.actor_label.clone(),
+            e.action.clone(),
+            e.target_type.clone(),
+            e.target_id.clone(),
+            e.workspace_id.clone().unwrap_or_default(),
+            e.before_json.clone().unwrap_or_default(),
+            e.after_json.clone().unwrap_or_default(),
+        ];
+        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/audit-log/export", tag = "audit", params(("ws" = String, Path), AuditParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "text/csv"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn export(
+    State(state): State<AppState>,
+    scope: WorkspaceScope,
+    ApiQuery(q): ApiQuery<AuditParams>,
+) -> ApiResult<Response> {
+    let (filter, _) = q.filter()?;
+    let mut conn = state.db.conn().await?;
+    let rows = audit::list(&mut conn, &scope, &filter, EXPORT_LIMIT).await?;
+    Ok(csv_response("audit-log.csv", events_csv(&rows)))
 }

@@ -84,10 +84,7 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let (user, token) = identity::login(&state, &req.email, &req.password).await?;
-    Ok(Json(LoginResponse {
-        token,
-        user: (&user).into(),
-    }))
+    Ok(Json(LoginResponse { token, user: (&user).into() }))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),

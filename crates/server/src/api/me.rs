@@ -26,21 +26,14 @@ pub struct MeResponse {
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = Problem)))]
-pub async fn get(
-    State(state): State<AppState>,
-    SignedIn(p, session): SignedIn,
-) -> ApiResult<Json<MeResponse>> {
+pub async fn get(State(state): State<AppState>, SignedIn(p, session): SignedIn) -> ApiResult<Json<MeResponse>> {
     let active = active_scope(&state, &p, &session).await?;
     let mut conn = state.db.conn().await?;
-    let user = users::get(&mut conn, p.user_id())
-        .await?
-        .ok_or_else(ApiError::unauthenticated)?;
+    let user = users::get(&mut conn, p.user_id()).await?.ok_or_else(ApiError::unauthenticated)?;
     let accts = accounts::for_user(&mut conn, p.user_id()).await?;
     let list = workspaces::accessible(&mut conn, p.user_id(), None).await?;
-    let active_workspace = active
-        .as_ref()
-        .and_then(|s| list.iter().find(|w| w.id == s.workspace_id()))
-        .map(WorkspaceView::from);
+    let active_workspace =
+        active.as_ref().and_then(|s| list.iter().find(|w| w.id == s.workspace_id())).map(WorkspaceView::from);
     Ok(Json(MeResponse {
         user: (&user).into(),
         accounts: accts.iter().map(AccountView::from).collect(),

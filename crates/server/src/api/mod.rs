@@ -1,11 +1,14 @@
 //! The JSON API under `/api/v1` (conventions in `shared/API.md`).
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod keys;
 pub mod me;
 pub mod members;
 pub mod openapi;
 pub mod system;
+pub mod team;
 pub mod views;
 pub mod workspaces;
 
@@ -19,67 +22,48 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 
-/// Every API route with the access it needs.
+/// Every API route with the access it needs (one line per route: this is the table).
+#[rustfmt::skip]
 pub fn routes() -> Routes {
     use Access::*;
     Routes::new()
         .add(Method::POST, "/api/v1/auth/signup", Public, auth::signup)
         .add(Method::POST, "/api/v1/auth/login", Public, auth::login)
-        .add(
-            Method::POST,
-            "/api/v1/auth/logout",
-            Authenticated,
-            auth::logout,
-        )
+        .add(Method::POST, "/api/v1/auth/logout", Authenticated, auth::logout)
         .add(Method::GET, "/api/v1/me", Authenticated, me::get)
-        .add(
-            Method::PUT,
-            "/api/v1/me/active-workspace",
-            Authenticated,
-            me::switch,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/workspaces",
-            Authenticated,
-            workspaces::list,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/workspaces",
-            Account(P::WorkspacesCreate),
-            workspaces::create,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/workspaces/{ws}",
-            WorkspaceAnyStatus(P::WorkspacesView),
-            workspaces::get,
-        )
-        .add(
-            Method::PATCH,
-            "/api/v1/workspaces/{ws}",
-            WorkspaceAnyStatus(P::WorkspacesEdit),
-            workspaces::update,
-        )
-        .add(
-            Method::DELETE,
-            "/api/v1/workspaces/{ws}",
-            WorkspaceAnyStatus(P::WorkspacesDelete),
-            workspaces::delete,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/workspaces/{ws}/members",
-            Workspace(P::MembersView),
-            members::list,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/workspaces/{ws}/audit-log",
-            WorkspaceAnyStatus(P::AuditView),
-            audit::list,
-        )
+        .add(Method::PUT, "/api/v1/me/active-workspace", Authenticated, me::switch)
+        .add(Method::GET, "/api/v1/workspaces", Authenticated, workspaces::list)
+        .add(Method::POST, "/api/v1/workspaces", Account(P::WorkspacesCreate), workspaces::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}", WorkspaceAnyStatus(P::WorkspacesView), workspaces::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}", WorkspaceAnyStatus(P::WorkspacesEdit), workspaces::update)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}", WorkspaceAnyStatus(P::WorkspacesDelete), workspaces::delete)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/members", Workspace(P::MembersView), members::list)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/members/{user}", Workspace(P::MembersEdit), team::change_role)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/members/{user}", Workspace(P::MembersRemove), team::remove)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/ownership", Workspace(P::MembersEdit), team::transfer)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/roles", Workspace(P::MembersView), team::roles)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/invitations", Workspace(P::MembersInvite), team::list_invitations)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/invitations", Workspace(P::MembersInvite), team::invite)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/invitations/{id}", Workspace(P::MembersInvite), team::revoke)
+        .add(Method::POST, "/api/v1/invitations/accept", Authenticated, team::accept)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/api-keys", Workspace(P::ApiKeysView), keys::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/api-keys", Workspace(P::ApiKeysCreate), keys::create)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/api-keys/{id}", Workspace(P::ApiKeysDelete), keys::revoke)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/audit-log", WorkspaceAnyStatus(P::AuditView), audit::list)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/audit-log/export", WorkspaceAnyStatus(P::AuditView), audit::export)
+        .add(Method::GET, "/api/v1/accounts/{acct}/api-keys", Account(P::ApiKeysView), keys::list_org)
+        .add(Method::POST, "/api/v1/accounts/{acct}/api-keys", Account(P::ApiKeysCreate), keys::create_org)
+        .add(Method::DELETE, "/api/v1/accounts/{acct}/api-keys/{id}", Account(P::ApiKeysDelete), keys::revoke_org)
+        .add(Method::GET, "/api/v1/accounts/{acct}/roles", Account(P::RolesManage), accounts::list_roles)
+        .add(Method::POST, "/api/v1/accounts/{acct}/roles", Account(P::RolesManage), accounts::create_role)
+        .add(Method::PATCH, "/api/v1/accounts/{acct}/roles/{role}", Account(P::RolesManage), accounts::update_role)
+        .add(Method::DELETE, "/api/v1/accounts/{acct}/roles/{role}", Account(P::RolesManage), accounts::delete_role)
+        .add(Method::POST, "/api/v1/accounts/{acct}/users", Account(P::MembersInvite), accounts::create_user)
+        .add(Method::PUT, "/api/v1/accounts/{acct}/users/{user}/workspaces/{workspace}", Account(P::MembersEdit), accounts::grant)
+        .add(Method::DELETE, "/api/v1/accounts/{acct}/users/{user}/workspaces/{workspace}", Account(P::MembersRemove), accounts::withdraw)
+        .add(Method::GET, "/api/v1/accounts/{acct}/access-review", Account(P::AuditView), accounts::access_review)
+        .add(Method::GET, "/api/v1/accounts/{acct}/audit-log", Account(P::AuditView), accounts::audit_log)
         .add(Method::GET, "/api/openapi.json", Public, openapi::serve)
         .add(Method::GET, "/healthz", Public, system::healthz)
         .add(Method::GET, "/readyz", Public, system::readyz)
@@ -105,8 +89,7 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let axum::extract::Query(v) =
-            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        let axum::extract::Query(v) = axum::extract::Query::<T>::from_request_parts(parts, state).await?;
         Ok(ApiQuery(v))
     }
 }

@@ -14,7 +14,13 @@ use crate::api;
         api::me::get, api::me::switch,
         api::workspaces::list, api::workspaces::create, api::workspaces::get,
         api::workspaces::update, api::workspaces::delete,
-        api::members::list, api::audit::list,
+        api::members::list, api::audit::list, api::audit::export,
+        api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,
+        api::team::list_invitations, api::team::invite, api::team::resend, api::team::revoke, api::team::accept,
+        api::keys::list, api::keys::create, api::keys::revoke, api::keys::list_org, api::keys::create_org, api::keys::revoke_org,
+        api::accounts::list_roles, api::accounts::create_role, api::accounts::update_role, api::accounts::delete_role,
+        api::accounts::create_user, api::accounts::grant, api::accounts::withdraw, api::accounts::access_review,
+        api::accounts::audit_log,
         api::system::healthz, api::system::readyz, api::system::metrics,
         serve,
     ),
@@ -27,10 +33,7 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 

@@ -20,16 +20,10 @@ pub async fn healthz() -> Json<serde_json::Value> {
     responses((status = 200, description = "The database answers"), (status = 503, description = "It does not")))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
-        Ok(()) => {
-            Json(json!({ "status": "ready", "database": state.db.backend() })).into_response()
-        }
+        Ok(()) => Json(json!({ "status": "ready", "database": state.db.backend() })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable" })),
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable" }))).into_response()
         }
     }
 }
@@ -71,9 +65,5 @@ pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> R
 
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

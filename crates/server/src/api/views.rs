@@ -35,12 +35,7 @@ pub struct UserView {
 
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
-        Self {
-            id: u.id.clone(),
-            email: u.email.clone(),
-            name: u.name.clone(),
-            created_at: rfc3339(u.created_at),
-        }
+        Self { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: rfc3339(u.created_at) }
     }
 }
 
@@ -56,23 +51,13 @@ pub struct AccountView {
 
 impl From<&Account> for AccountView {
     fn from(a: &Account) -> Self {
-        Self {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            plan: a.plan.clone(),
-            role: None,
-        }
+        Self { id: a.id.clone(), name: a.name.clone(), plan: a.plan.clone(), role: None }
     }
 }
 
 impl From<&UserAccount> for AccountView {
     fn from(a: &UserAccount) -> Self {
-        Self {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            plan: a.plan.clone(),
-            role: Some(a.role.clone()),
-        }
+        Self { id: a.id.clone(), name: a.name.clone(), plan: a.plan.clone(), role: Some(a.role.clone()) }
     }
 }
 
@@ -118,10 +103,7 @@ impl From<&AccessibleWorkspace> for WorkspaceView {
             region: w.region.clone(),
             created_at: rfc3339(w.created_at),
             updated_at: None,
-            role: w
-                .role
-                .clone()
-                .or_else(|| w.account_role.as_ref().map(|_| "account_admin".to_owned())),
+            role: w.role.clone().or_else(|| w.account_role.as_ref().map(|_| "account_admin".to_owned())),
         }
     }
 }
@@ -196,4 +178,139 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code, e.g. `permission_denied`.
     pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub role: String,
+    /// `pending`, `accepted`, `revoked` or `expired`.
+    pub status: String,
+    pub invited_by: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// The link to share, present only right after creating or re-sending and only
+    /// when email stays in the local outbox (no SMTP configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_url: Option<String>,
+}
+
+impl InvitationView {
+    pub fn new(i: &callplane_store::invitations::Invitation, now: i64, invite_url: Option<String>) -> Self {
+        Self {
+            id: i.id.clone(),
+            workspace_id: i.workspace_id.clone(),
+            email: i.email.clone(),
+            role: i.role.clone(),
+            status: i.status(now).to_owned(),
+            invited_by: i.invited_by.clone(),
+            created_at: rfc3339(i.created_at),
+            expires_at: rfc3339(i.expires_at),
+            invite_url,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the key, for recognising it; the secret is never shown again.
+    pub prefix: String,
+    pub role: String,
+    /// The workspace it reaches; `null` for organization keys.
+    pub workspace_id: Option<String>,
+    pub created_by: String,
+    pub created_by_email: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<&callplane_store::api_keys::ApiKey> for ApiKeyView {
+    fn from(k: &callplane_store::api_keys::ApiKey) -> Self {
+        Self {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            prefix: k.display_prefix.clone(),
+            role: k.role.clone(),
+            workspace_id: k.workspace_id.clone(),
+            created_by: k.created_by.clone(),
+            created_by_email: k.created_by_email.clone(),
+            created_at: rfc3339(k.created_at),
+            last_used_at: k.last_used_at.map(rfc3339),
+            revoked_at: k.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKeyView {
+    pub id: String,
+    /// The secret, shown this once. Store it now.
+    pub secret: String,
+    pub prefix: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleView {
+    /// `owner`, `admin`, `member`, `viewer`, or a custom role id (`role_…`).
+    pub id: String,
+    pub name: String,
+    pub builtin: bool,
+    pub permissions: Vec<String>,
+}
+
+impl From<&callplane_store::roles::Role> for RoleView {
+    fn from(r: &callplane_store::roles::Role) -> Self {
+        Self {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            builtin: false,
+            permissions: r.permissions.split_whitespace().map(str::to_owned).collect(),
+        }
+    }
+}
+
+impl RoleView {
+    pub fn builtin() -> Vec<RoleView> {
+        callplane_domain::BuiltinRole::ALL
+            .iter()
+            .map(|r| RoleView {
+                id: r.as_str().to_owned(),
+                name: r.label().to_owned(),
+                builtin: true,
+                permissions: r.permissions().names().into_iter().map(str::to_owned).collect(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessRowView {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub account_role: Option<String>,
+    pub workspace_id: Option<String>,
+    pub workspace_name: Option<String>,
+    pub role: Option<String>,
+    pub last_active_at: Option<String>,
+}
+
+impl From<&callplane_store::members::AccessRow> for AccessRowView {
+    fn from(r: &callplane_store::members::AccessRow) -> Self {
+        Self {
+            user_id: r.user_id.clone(),
+            email: r.email.clone(),
+            name: r.name.clone(),
+            account_role: r.account_role.clone(),
+            workspace_id: r.workspace_id.clone(),
+            workspace_name: r.workspace_name.clone(),
+            role: r.role.clone(),
+            last_active_at: r.last_active_at.map(rfc3339),
+        }
+    }
 }

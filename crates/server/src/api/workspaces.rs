@@ -35,33 +35,18 @@ pub async fn list(
     let status = match q.status.as_deref() {
         None | Some("all") => None,
         Some(s @ ("active" | "inactive")) => Some(s),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "status",
-                "must be active, inactive or all",
-            ))
-        }
+        Some(_) => return Err(ApiError::invalid("status", "must be active, inactive or all")),
     };
-    let page = PageParams {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let page = PageParams { limit: q.limit, cursor: q.cursor };
     let limit = page.limit()? as usize;
     // The list is small (a user's workspaces); the cursor is an offset into it.
     let offset = match &page.cursor {
         None => 0,
-        Some(c) => c
-            .parse::<usize>()
-            .map_err(|_| ApiError::invalid("cursor", "is not a valid cursor"))?,
+        Some(c) => c.parse::<usize>().map_err(|_| ApiError::invalid("cursor", "is not a valid cursor"))?,
     };
     let mut conn = state.db.conn().await?;
     let all = workspaces::accessible(&mut conn, p.user_id(), status).await?;
-    let data: Vec<WorkspaceView> = all
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(WorkspaceView::from)
-        .collect();
+    let data: Vec<WorkspaceView> = all.iter().skip(offset).take(limit).map(WorkspaceView::from).collect();
     let next_cursor = (offset + limit < all.len()).then(|| (offset + limit).to_string());
     Ok(Json(Page { data, next_cursor }))
 }
@@ -93,11 +78,7 @@ pub async fn create(
         &state,
         &caller.principal,
         &account,
-        CreateInput {
-            name: &req.name,
-            region: req.region.as_deref(),
-            status: req.status.as_deref(),
-        },
+        CreateInput { name: &req.name, region: req.region.as_deref(), status: req.status.as_deref() },
     )
     .await?;
     Ok((StatusCode::CREATED, Json((&ws).into())))
@@ -106,10 +87,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}", tag = "workspaces", params(("ws" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = WorkspaceView), (status = 404, body = Problem)))]
-pub async fn get(
-    State(state): State<AppState>,
-    scope: WorkspaceScope,
-) -> ApiResult<Json<WorkspaceView>> {
+pub async fn get(State(state): State<AppState>, scope: WorkspaceScope) -> ApiResult<Json<WorkspaceView>> {
     let mut conn = state.db.conn().await?;
     let ws = workspaces::get(&mut conn, &scope).await?;
     let mut view = WorkspaceView::from(&ws);
@@ -138,11 +116,7 @@ pub async fn update(
     let ws = svc::update(
         &state,
         &scope,
-        UpdateInput {
-            name: req.name.as_deref(),
-            status: req.status.as_deref(),
-            region: req.region.as_deref(),
-        },
+        UpdateInput { name: req.name.as_deref(), status: req.status.as_deref(), region: req.region.as_deref() },
     )
     .await?;
     Ok(Json((&ws).into()))
@@ -159,17 +133,10 @@ pub struct DeleteWorkspaceRequest {
     request_body = DeleteWorkspaceRequest, security(("bearer" = [])),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn delete(
-    State(state): State<AppState>,
-    scope: WorkspaceScope,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
+pub async fn delete(State(state): State<AppState>, scope: WorkspaceScope, body: Bytes) -> ApiResult<StatusCode> {
     // DELETE bodies are unusual, so read it by hand and explain what is missing.
     if body.is_empty() {
-        return Err(ApiError::invalid(
-            "confirm_name",
-            "is required: type the workspace name to confirm",
-        ));
+        return Err(ApiError::invalid("confirm_name", "is required: type the workspace name to confirm"));
     }
     let req: DeleteWorkspaceRequest = serde_json::from_slice(&body).map_err(|e| {
         if e.is_syntax() || e.is_eof() {

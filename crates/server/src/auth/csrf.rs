@@ -34,11 +34,8 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         let sent = form_field(&bytes, "csrf");
         let ok = matches!((&existing, &sent), (Some(c), Some(s)) if tokens::secure_eq(c, s));
         if !ok {
-            return ApiError::new(
-                Code::CsrfFailed,
-                "The form has expired. Reload the page and try again.",
-            )
-            .into_response();
+            return ApiError::new(Code::CsrfFailed, "The form has expired. Reload the page and try again.")
+                .into_response();
         }
         parts.headers.remove(header::CONTENT_LENGTH);
         Request::from_parts(parts, Body::from(bytes))
@@ -48,12 +45,7 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
     if existing.is_none() {
-        let cookie = cookies::set(
-            cookies::CSRF,
-            &token,
-            60 * 60 * 24 * 365,
-            state.config.auth.secure_cookies,
-        );
+        let cookie = cookies::set(cookies::CSRF, &token, 60 * 60 * 24 * 365, state.config.auth.secure_cookies);
         res.headers_mut().append(header::SET_COOKIE, cookie);
     }
     res
@@ -61,7 +53,5 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
 
 /// The first value of `name` in an `application/x-www-form-urlencoded` body.
 fn form_field(body: &[u8], name: &str) -> Option<String> {
-    form_urlencoded::parse(body)
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }

@@ -1,52 +1,62 @@
-//! Authentication: from a bearer token or the session cookie to a [`Principal`].
+//! Authentication: from a bearer token, an API key or the session cookie to a [`Principal`].
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use callplane_domain::clock::MINUTE_MS;
-use callplane_domain::Principal;
+use callplane_domain::principal::ApiKeyPrincipal;
+use callplane_domain::{api_key, Principal};
 use callplane_store::sessions::{self, Session};
+use callplane_store::{api_keys, Db};
 
 use crate::auth::{cookies, tokens};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 
-/// The authenticated caller; answers 401 when there is none.
+/// An authenticated request: who, and the dashboard/API session when it is one.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub principal: Principal,
+    pub session: Option<Session>,
+}
+
+/// The authenticated caller (user or API key); answers 401 when there is none.
 pub struct Caller(pub Principal);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        authenticate(parts, state)
-            .await?
-            .map(|(p, _)| Caller(p))
-            .ok_or_else(ApiError::unauthenticated)
+        let auth = authenticate(parts, state).await?.ok_or_else(ApiError::unauthenticated)?;
+        Ok(Caller(auth.principal))
     }
 }
 
-/// The signed-in caller with their session (for the active workspace).
+/// A signed-in user with their session (for the active workspace). API keys have no
+/// session and are refused with `session_required`.
 pub struct SignedIn(pub Principal, pub Session);
 
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let (p, s) = authenticate(parts, state)
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
-        Ok(SignedIn(p, s))
+        let auth = authenticate(parts, state).await?.ok_or_else(ApiError::unauthenticated)?;
+        match auth.session {
+            Some(s) => Ok(SignedIn(auth.principal, s)),
+            None => Err(session_required()),
+        }
     }
 }
 
-/// The caller and their session, or `None` when the request carries no credentials
-/// (or only a stale cookie). A bearer token that does not authenticate is a 401: an API
-/// client should hear that its token is wrong, not be treated as anonymous.
-pub async fn authenticate(
-    parts: &mut Parts,
-    state: &AppState,
-) -> ApiResult<Option<(Principal, Session)>> {
-    if let Some(found) = parts.extensions.get::<(Principal, Session)>() {
+pub fn session_required() -> ApiError {
+    ApiError::new(Code::SessionRequired, "This needs a signed-in user; API keys cannot use it.")
+}
+
+/// The caller, or `None` when the request carries no credentials (or only a stale
+/// cookie). A bearer token or key that does not authenticate is a 401: an API client
+/// should hear that its credential is wrong, not be treated as anonymous.
+pub async fn authenticate(parts: &mut Parts, state: &AppState) -> ApiResult<Option<Auth>> {
+    if let Some(found) = parts.extensions.get::<Auth>() {
         return Ok(Some(found.clone()));
     }
     let bearer = parts
@@ -55,30 +65,32 @@ pub async fn authenticate(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let token = match bearer {
-        Some(t) => t,
+    let auth = match bearer {
+        Some(token) if token.starts_with("cp_") => Some(authenticate_key(state, token).await?),
+        Some(token) => Some(
+            authenticate_session(&state.db, state.now(), token)
+                .await?
+                .ok_or_else(|| ApiError::new(Code::Unauthenticated, "The bearer token is invalid or expired."))?,
+        ),
         None => match cookies::get(&parts.headers, cookies::SESSION) {
-            Some(t) => t,
-            None => return Ok(None),
+            Some(token) => authenticate_session(&state.db, state.now(), token).await?,
+            None => None,
         },
     };
-    let now = state.now();
-    let mut conn = state.db.conn().await?;
+    if let Some(a) = &auth {
+        parts.extensions.insert(a.clone());
+    }
+    Ok(auth)
+}
+
+async fn authenticate_session(db: &Db, now: i64, token: &str) -> ApiResult<Option<Auth>> {
+    let mut conn = db.conn().await?;
     let session = sessions::find_live(&mut conn, &tokens::hash_token(token), now).await?;
     drop(conn);
-    let Some(session) = session else {
-        return if bearer.is_some() {
-            Err(ApiError::new(
-                crate::error::Code::Unauthenticated,
-                "The bearer token is invalid or expired.",
-            ))
-        } else {
-            Ok(None)
-        };
-    };
+    let Some(session) = session else { return Ok(None) };
     // Record activity at most once a minute, so reads do not all become writes.
     if now - session.last_seen_at > MINUTE_MS {
-        let mut tx = state.db.begin().await?;
+        let mut tx = db.begin().await?;
         sessions::touch(&mut tx, &session.id, &session.user_id, now).await?;
         tx.commit().await?;
     }
@@ -87,8 +99,45 @@ pub async fn authenticate(
         session_id: session.id.clone(),
         email: session.email.clone(),
     };
-    parts
-        .extensions
-        .insert((principal.clone(), session.clone()));
-    Ok(Some((principal, session)))
+    Ok(Some(Auth { principal, session: Some(session) }))
+}
+
+/// API keys (K1–K3): well-formed (checksum), live (not revoked; its workspace not
+/// deleted), and of an active workspace.
+async fn authenticate_key(state: &AppState, key: &str) -> ApiResult<Auth> {
+    let invalid = || ApiError::new(Code::Unauthenticated, "The API key is invalid or has been revoked.");
+    if !api_key::is_well_formed(key) {
+        return Err(invalid());
+    }
+    let mut conn = state.db.conn().await?;
+    let found = api_keys::find_live(&mut conn, &tokens::hash_token(key)).await?;
+    drop(conn);
+    let k = found.ok_or_else(invalid)?;
+    if k.workspace_status.as_deref() == Some("inactive") {
+        return Err(ApiError::new(
+            Code::WorkspaceInactive,
+            format!(
+                "The workspace “{}” is inactive; its API keys are refused until it is reactivated.",
+                k.workspace_name.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
+    let now = state.now();
+    if k.last_used_at.is_none_or(|t| now - t > MINUTE_MS) {
+        let mut tx = state.db.begin().await?;
+        api_keys::touch(&mut tx, &k.id, now).await?;
+        tx.commit().await?;
+    }
+    Ok(Auth {
+        principal: Principal::ApiKey(ApiKeyPrincipal {
+            key_id: k.id,
+            name: k.name,
+            display_prefix: k.display_prefix,
+            account_id: k.account_id,
+            workspace_id: k.workspace_id,
+            role: k.role,
+            created_by: k.created_by,
+        }),
+        session: None,
+    })
 }

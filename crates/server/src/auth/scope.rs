@@ -8,7 +8,7 @@ use callplane_store::access::{self, Scope};
 use callplane_store::sessions::{self, Session};
 use callplane_store::{accounts, workspaces};
 
-use crate::auth::principal::authenticate;
+use crate::auth::principal::{authenticate, session_required};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::routes::Access;
 use crate::state::AppState;
@@ -35,35 +35,29 @@ impl FromRequestParts<AppState> for WorkspaceScope {
         let (permission, any_status) = match route_access(parts)? {
             Access::Workspace(p) => (p, false),
             Access::WorkspaceAnyStatus(p) => (p, true),
-            other => {
-                return Err(ApiError::internal(format!(
-                    "WorkspaceScope on a route with {other:?}"
-                )))
-            }
+            other => return Err(ApiError::internal(format!("WorkspaceScope on a route with {other:?}"))),
         };
-        let (principal, session) = authenticate(parts, state)
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
-        let named = RawPathParams::from_request_parts(parts, state)
-            .await
-            .ok()
-            .and_then(|params| {
-                params
-                    .iter()
-                    .find(|(k, _)| *k == "ws")
-                    .map(|(_, v)| v.to_owned())
-            });
-        let scope = match named {
-            Some(id) => resolve(state, &principal, &id)
-                .await?
-                .ok_or_else(ApiError::not_found)?,
-            None => active_scope(state, &principal, &session)
-                .await?
-                .ok_or_else(|| ApiError::new(Code::NoWorkspace, NO_WORKSPACE))?,
+        let auth = authenticate(parts, state).await?.ok_or_else(ApiError::unauthenticated)?;
+        let scope = match path_param(parts, state, "ws").await {
+            Some(id) => resolve(state, &auth.principal, &id).await?.ok_or_else(ApiError::not_found)?,
+            None => {
+                let session = auth.session.as_ref().ok_or_else(session_required)?;
+                active_scope(state, &auth.principal, session)
+                    .await?
+                    .ok_or_else(|| ApiError::new(Code::NoWorkspace, NO_WORKSPACE))?
+            }
         };
         authorize(&scope, permission, any_status)?;
         Ok(WorkspaceScope(scope))
     }
+}
+
+/// A named segment of the route's path (`{ws}`, `{acct}`), if the route has one.
+async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> Option<String> {
+    RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|params| params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned()))
 }
 
 pub const NO_WORKSPACE: &str =
@@ -71,16 +65,14 @@ pub const NO_WORKSPACE: &str =
 
 /// The route's declared access, attached by [`crate::routes::Routes::add`].
 fn route_access(parts: &Parts) -> ApiResult<Access> {
-    parts.extensions.get::<Access>().copied().ok_or_else(|| {
-        ApiError::internal(format!("route {} has no access entry", parts.uri.path()))
-    })
+    parts
+        .extensions
+        .get::<Access>()
+        .copied()
+        .ok_or_else(|| ApiError::internal(format!("route {} has no access entry", parts.uri.path())))
 }
 
-pub async fn resolve(
-    state: &AppState,
-    principal: &Principal,
-    workspace_id: &str,
-) -> ApiResult<Option<Scope>> {
+pub async fn resolve(state: &AppState, principal: &Principal, workspace_id: &str) -> ApiResult<Option<Scope>> {
     // Something that is not a workspace id names no workspace; no need to ask the database.
     if !has_prefix(workspace_id, prefix::WORKSPACE) {
         return Ok(None);
@@ -94,10 +86,7 @@ pub fn authorize(scope: &Scope, permission: Permission, any_status: bool) -> Api
     if !any_status && !scope.is_active() {
         return Err(ApiError::new(
             Code::WorkspaceInactive,
-            format!(
-                "The workspace “{}” is inactive. Reactivate it to use it.",
-                scope.workspace_name()
-            ),
+            format!("The workspace “{}” is inactive. Reactivate it to use it.", scope.workspace_name()),
         ));
     }
     if !scope.can(permission) {
@@ -109,11 +98,7 @@ pub fn authorize(scope: &Scope, permission: Permission, any_status: bool) -> Api
 /// The session's active workspace (W6). When it is gone, inactive or no longer
 /// reachable, the session moves to the first active workspace the user reaches, and
 /// `None` means there is none.
-pub async fn active_scope(
-    state: &AppState,
-    principal: &Principal,
-    session: &Session,
-) -> ApiResult<Option<Scope>> {
+pub async fn active_scope(state: &AppState, principal: &Principal, session: &Session) -> ApiResult<Option<Scope>> {
     let mut conn = state.db.conn().await?;
     let current = sessions::active_workspace(&mut conn, &session.id).await?;
     if let Some(id) = &current {
@@ -149,6 +134,8 @@ pub struct AccountCaller {
     pub principal: Principal,
     pub session: Session,
     permission: Permission,
+    /// The `{acct}` path segment, on routes that name the account.
+    path_account: Option<String>,
 }
 
 impl FromRequestParts<AppState> for AccountCaller {
@@ -158,13 +145,13 @@ impl FromRequestParts<AppState> for AccountCaller {
         let Access::Account(permission) = route_access(parts)? else {
             return Err(ApiError::internal("AccountCaller on a non-account route"));
         };
-        let (principal, session) = authenticate(parts, state)
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
+        let auth = authenticate(parts, state).await?.ok_or_else(ApiError::unauthenticated)?;
+        let session = auth.session.ok_or_else(session_required)?;
         Ok(Self {
-            principal,
+            principal: auth.principal,
             session,
             permission,
+            path_account: path_param(parts, state, "acct").await,
         })
     }
 }
@@ -173,21 +160,17 @@ impl AccountCaller {
     /// The account to act on: the one named, else the account of the active workspace,
     /// else the first account the user administers, else their first account. Accounts
     /// the user does not belong to answer 404.
-    pub async fn authorize(
-        &self,
-        state: &AppState,
-        named: Option<&str>,
-    ) -> ApiResult<accounts::Account> {
+    pub async fn authorize(&self, state: &AppState, named: Option<&str>) -> ApiResult<accounts::Account> {
         let mut conn = state.db.conn().await?;
         let mine = accounts::for_user(&mut conn, self.principal.user_id()).await?;
-        let chosen = match named {
+        let chosen = match named.or(self.path_account.as_deref()) {
             Some(id) => mine.iter().find(|a| a.id == id),
             None => {
                 let active = sessions::active_workspace(&mut conn, &self.session.id).await?;
                 let active_account = match active {
-                    Some(ws) => access::resolve(&mut conn, &self.principal, &ws)
-                        .await?
-                        .map(|s| s.account_id().to_owned()),
+                    Some(ws) => {
+                        access::resolve(&mut conn, &self.principal, &ws).await?.map(|s| s.account_id().to_owned())
+                    }
                     None => None,
                 };
                 active_account
@@ -197,14 +180,10 @@ impl AccountCaller {
             }
         };
         let chosen = chosen.ok_or_else(ApiError::not_found)?;
-        let perms = callplane_domain::AccountRole::parse(&chosen.role)
-            .map(|r| r.permissions())
-            .unwrap_or_default();
+        let perms = callplane_domain::AccountRole::parse(&chosen.role).map(|r| r.permissions()).unwrap_or_default();
         if !perms.contains(self.permission) {
             return Err(ApiError::permission_denied(self.permission));
         }
-        accounts::get(&mut conn, &chosen.id)
-            .await?
-            .ok_or_else(ApiError::not_found)
+        accounts::get(&mut conn, &chosen.id).await?.ok_or_else(ApiError::not_found)
     }
 }

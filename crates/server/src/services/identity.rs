@@ -40,10 +40,7 @@ fn parse_label(field: &str, raw: &str) -> ApiResult<String> {
         return Err(ApiError::invalid(field, "must be at most 100 characters"));
     }
     if v.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(ApiError::invalid(field, "must not contain control characters"));
     }
     Ok(v.to_owned())
 }
@@ -70,10 +67,7 @@ pub fn parse_email(raw: &str) -> ApiResult<String> {
 /// as account admin and workspace Owner, and signs them in.
 pub async fn signup(state: &AppState, input: SignupInput<'_>) -> ApiResult<SignedUp> {
     if !state.config.auth.allow_signup {
-        return Err(ApiError::new(
-            Code::SignupDisabled,
-            "Ask an administrator for an invitation.",
-        ));
+        return Err(ApiError::new(Code::SignupDisabled, "Ask an administrator for an invitation."));
     }
     let email = parse_email(input.email)?;
     password::validate(input.password).map_err(|m| ApiError::invalid("password", m))?;
@@ -85,62 +79,28 @@ pub async fn signup(state: &AppState, input: SignupInput<'_>) -> ApiResult<Signe
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let user_id = new_id(prefix::USER);
-    let user = users::create(&mut tx, &user_id, &email, &name, &hash, now)
-        .await
-        .map_err(|e| {
-            if e.is_unique_on("email") {
-                ApiError::new(
-                    Code::EmailTaken,
-                    "An account with this email already exists. Sign in instead.",
-                )
-                .with(
-                    "errors",
-                    serde_json::json!([{ "field": "email", "message": "is already registered" }]),
-                )
-            } else {
-                e.into()
-            }
-        })?;
-    let account = accounts::create(
-        &mut tx,
-        &new_id(prefix::ACCOUNT),
-        &account_name,
-        "starter",
-        now,
-    )
-    .await?;
+    let user = users::create(&mut tx, &user_id, &email, &name, &hash, now).await.map_err(|e| {
+        if e.is_unique_on("email") {
+            ApiError::new(Code::EmailTaken, "An account with this email already exists. Sign in instead.")
+                .with("errors", serde_json::json!([{ "field": "email", "message": "is already registered" }]))
+        } else {
+            e.into()
+        }
+    })?;
+    let account = accounts::create(&mut tx, &new_id(prefix::ACCOUNT), &account_name, "starter", now).await?;
     accounts::add_user(&mut tx, &account.id, &user.id, "admin", now).await?;
     let session_id = new_id(prefix::SESSION);
-    let actor = Principal::User {
-        user_id: user.id.clone(),
-        session_id: session_id.clone(),
-        email: user.email.clone(),
-    };
+    let actor = Principal::User { user_id: user.id.clone(), session_id: session_id.clone(), email: user.email.clone() };
     let region = input.region.unwrap_or(&state.config.default_region);
     if !state.config.regions.iter().any(|r| r == region) {
-        return Err(ApiError::invalid(
-            "region",
-            format!("must be one of: {}", state.config.regions.join(", ")),
-        ));
+        return Err(ApiError::invalid("region", format!("must be one of: {}", state.config.regions.join(", "))));
     }
-    let workspace = services::workspaces::insert(
-        &mut tx,
-        state,
-        &actor,
-        &account,
-        &ws_name,
-        region,
-        WorkspaceStatus::Active,
-    )
-    .await?;
+    let workspace =
+        services::workspaces::insert(&mut tx, state, &actor, &account, &ws_name, region, WorkspaceStatus::Active)
+            .await?;
     let token = start_session(&mut tx, state, &session_id, &user.id, Some(&workspace.id)).await?;
     tx.commit().await?;
-    Ok(SignedUp {
-        user,
-        account,
-        workspace,
-        token,
-    })
+    Ok(SignedUp { user, account, workspace, token })
 }
 
 async fn start_session(
@@ -176,31 +136,17 @@ pub async fn login(state: &AppState, email: &str, pass: &str) -> ApiResult<(User
     }
     let mut conn = state.db.conn().await?;
     let creds = users::credentials_by_email(&mut conn, email).await?;
-    let stored = creds
-        .as_ref()
-        .map_or(password::DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
+    let stored = creds.as_ref().map_or(password::DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
     let ok = password::verify(pass.to_owned(), stored).await?;
     let Some(creds) = creds.filter(|_| ok) else {
         return Err(invalid());
     };
-    let user = users::get(&mut conn, &creds.id)
-        .await?
-        .ok_or_else(invalid)?;
-    let first_active = workspaces::accessible(&mut conn, &user.id, Some("active"))
-        .await?
-        .into_iter()
-        .next()
-        .map(|w| w.id);
+    let user = users::get(&mut conn, &creds.id).await?.ok_or_else(invalid)?;
+    let first_active =
+        workspaces::accessible(&mut conn, &user.id, Some("active")).await?.into_iter().next().map(|w| w.id);
     drop(conn);
     let mut tx = state.db.begin().await?;
-    let token = start_session(
-        &mut tx,
-        state,
-        &new_id(prefix::SESSION),
-        &user.id,
-        first_active.as_deref(),
-    )
-    .await?;
+    let token = start_session(&mut tx, state, &new_id(prefix::SESSION), &user.id, first_active.as_deref()).await?;
     tx.commit().await?;
     Ok((user, token))
 }
@@ -224,23 +170,11 @@ pub async fn create_user_from_cli(
     plan: &str,
 ) -> ApiResult<SignedUp> {
     if callplane_domain::workspace::Plan::parse(plan).is_none() {
-        return Err(ApiError::invalid(
-            "plan",
-            "must be starter, professional or enterprise",
-        ));
+        return Err(ApiError::invalid("plan", "must be starter, professional or enterprise"));
     }
-    let mut signed = signup(
-        state,
-        SignupInput {
-            email,
-            password: pass,
-            name,
-            account_name,
-            workspace_name: None,
-            region: None,
-        },
-    )
-    .await?;
+    let mut signed =
+        signup(state, SignupInput { email, password: pass, name, account_name, workspace_name: None, region: None })
+            .await?;
     if plan != "starter" {
         let mut tx = state.db.begin().await?;
         accounts::set_plan(&mut tx, &signed.account.id, plan).await?;

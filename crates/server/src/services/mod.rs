@@ -1,5 +1,11 @@
 //! Operations shared by the JSON API and the dashboard: validation, the domain rules,
 //! the store calls and the audit entry, in one transaction each.
 
+pub mod account_admin;
+pub mod audit;
+pub mod email;
 pub mod identity;
+pub mod keys;
+pub mod roles;
+pub mod team;
 pub mod workspaces;

@@ -1,18 +1,17 @@
 //! Workspace lifecycle (SPEC W1–W7).
 
 use callplane_domain::id::{new_id, prefix};
-use callplane_domain::workspace::{
-    confirmation_matches, NameError, WorkspaceName, WorkspaceStatus,
-};
+use callplane_domain::workspace::{confirmation_matches, NameError, WorkspaceName, WorkspaceStatus};
 use callplane_domain::{Permission, Principal};
 use callplane_store::access::Scope;
 use callplane_store::accounts::Account;
 use callplane_store::workspaces::{self, NewWorkspace, Workspace};
-use callplane_store::{audit, sessions, Tx};
+use callplane_store::{sessions, Tx};
 use serde_json::json;
 
 use crate::auth::scope::{authorize, resolve};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::services::audit::Auditor;
 use crate::state::AppState;
 
 pub struct CreateInput<'a> {
@@ -32,11 +31,8 @@ pub fn parse_name(raw: &str) -> ApiResult<WorkspaceName> {
 }
 
 pub fn parse_status(raw: Option<&str>) -> ApiResult<Option<WorkspaceStatus>> {
-    raw.map(|s| {
-        WorkspaceStatus::parse(s)
-            .ok_or_else(|| ApiError::invalid("status", "must be `active` or `inactive`"))
-    })
-    .transpose()
+    raw.map(|s| WorkspaceStatus::parse(s).ok_or_else(|| ApiError::invalid("status", "must be `active` or `inactive`")))
+        .transpose()
 }
 
 fn parse_region(state: &AppState, raw: Option<&str>) -> ApiResult<String> {
@@ -44,10 +40,7 @@ fn parse_region(state: &AppState, raw: Option<&str>) -> ApiResult<String> {
     if state.config.regions.iter().any(|r| r == region) {
         Ok(region.to_owned())
     } else {
-        Err(ApiError::invalid(
-            "region",
-            format!("must be one of: {}", state.config.regions.join(", ")),
-        ))
+        Err(ApiError::invalid("region", format!("must be one of: {}", state.config.regions.join(", "))))
     }
 }
 
@@ -112,44 +105,16 @@ pub async fn insert(
     .await
     .map_err(name_taken)?;
     let after = json!({ "name": ws.name, "status": ws.status, "region": ws.region });
-    record(
-        tx,
-        &ws,
-        actor,
-        "workspace.created",
-        "workspace",
-        &ws.id,
-        None,
-        Some(after),
-        now,
-    )
-    .await?;
+    record(tx, &ws, actor, "workspace.created", "workspace", &ws.id, None, Some(after), now).await?;
     let member = json!({ "user_id": actor.user_id(), "role": "owner" });
-    record(
-        tx,
-        &ws,
-        actor,
-        "member.added",
-        "user",
-        actor.user_id(),
-        None,
-        Some(member),
-        now,
-    )
-    .await?;
+    record(tx, &ws, actor, "member.added", "user", actor.user_id(), None, Some(member), now).await?;
     Ok(ws)
 }
 
 fn name_taken(e: callplane_store::Error) -> ApiError {
     if e.is_unique_on("name") {
-        ApiError::new(
-            Code::WorkspaceNameTaken,
-            "Another workspace of this account already has this name.",
-        )
-        .with(
-            "errors",
-            json!([{ "field": "name", "message": "is already taken" }]),
-        )
+        ApiError::new(Code::WorkspaceNameTaken, "Another workspace of this account already has this name.")
+            .with("errors", json!([{ "field": "name", "message": "is already taken" }]))
     } else {
         e.into()
     }
@@ -167,22 +132,8 @@ async fn record(
     after: Option<serde_json::Value>,
     now: i64,
 ) -> ApiResult<()> {
-    audit::record(
-        tx,
-        audit::Entry {
-            account_id: &ws.account_id,
-            workspace_id: Some(&ws.id),
-            actor,
-            action,
-            target_type,
-            target_id,
-            before: before.map(|v| v.to_string()),
-            after: after.map(|v| v.to_string()),
-            now,
-        },
-    )
-    .await?;
-    Ok(())
+    let auditor = Auditor { account_id: &ws.account_id, workspace_id: Some(&ws.id), actor, now };
+    auditor.record(tx, action, (target_type, target_id), before, after).await
 }
 
 pub struct UpdateInput<'a> {
@@ -192,21 +143,14 @@ pub struct UpdateInput<'a> {
 }
 
 /// Renames and/or (de)activates (W3, W4). A different region is refused: it never changes.
-pub async fn update(
-    state: &AppState,
-    scope: &Scope,
-    input: UpdateInput<'_>,
-) -> ApiResult<Workspace> {
+pub async fn update(state: &AppState, scope: &Scope, input: UpdateInput<'_>) -> ApiResult<Workspace> {
     let name = input.name.map(parse_name).transpose()?;
     let status = parse_status(input.status)?;
     if let Some(region) = input.region {
         if region.trim() != scope.region() {
             return Err(ApiError::new(
                 Code::RegionImmutable,
-                format!(
-                    "The workspace's data stays in region `{}`; its region cannot change.",
-                    scope.region()
-                ),
+                format!("The workspace's data stays in region `{}`; its region cannot change.", scope.region()),
             ));
         }
     }
@@ -246,15 +190,9 @@ pub async fn delete(state: &AppState, scope: Scope, confirm_name: &str) -> ApiRe
     if !confirmation_matches(scope.workspace_name(), confirm_name) {
         return Err(ApiError::new(
             Code::ConfirmationMismatch,
-            format!(
-                "Type the workspace name “{}” exactly to confirm.",
-                scope.workspace_name()
-            ),
+            format!("Type the workspace name “{}” exactly to confirm.", scope.workspace_name()),
         )
-        .with(
-            "errors",
-            json!([{ "field": "confirm_name", "message": "does not match the workspace name" }]),
-        ));
+        .with("errors", json!([{ "field": "confirm_name", "message": "does not match the workspace name" }])));
     }
     let mut tx = state.db.begin().await?;
     callplane_store::accounts::lock(&mut tx, scope.account_id()).await?;
@@ -265,11 +203,7 @@ pub async fn delete(state: &AppState, scope: Scope, confirm_name: &str) -> ApiRe
         ));
     }
     if let Some(session_id) = scope.principal().session_id() {
-        if sessions::active_workspace(&mut tx, session_id)
-            .await?
-            .as_deref()
-            == Some(scope.workspace_id())
-        {
+        if sessions::active_workspace(&mut tx, session_id).await?.as_deref() == Some(scope.workspace_id()) {
             return Err(ApiError::new(
                 Code::ActiveWorkspace,
                 "This is your active workspace. Switch to another workspace, then delete this one.",
@@ -293,18 +227,7 @@ pub async fn delete(state: &AppState, scope: Scope, confirm_name: &str) -> ApiRe
     let actor = scope.principal().clone();
     workspaces::delete(&mut tx, scope).await?;
     let snapshot = json!({ "name": before.name, "status": before.status, "region": before.region });
-    record(
-        &mut tx,
-        &before,
-        &actor,
-        "workspace.deleted",
-        "workspace",
-        &before.id,
-        Some(snapshot),
-        None,
-        now,
-    )
-    .await?;
+    record(&mut tx, &before, &actor, "workspace.deleted", "workspace", &before.id, Some(snapshot), None, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -312,15 +235,10 @@ pub async fn delete(state: &AppState, scope: Scope, confirm_name: &str) -> ApiRe
 /// Makes `workspace_id` the session's active workspace (W7). Only active workspaces the
 /// caller reaches, and only with `workspaces_switch`.
 pub async fn switch(state: &AppState, actor: &Principal, workspace_id: &str) -> ApiResult<Scope> {
-    let session_id = actor.session_id().ok_or_else(|| {
-        ApiError::new(
-            Code::BadRequest,
-            "Only signed-in sessions have an active workspace.",
-        )
-    })?;
-    let scope = resolve(state, actor, workspace_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let session_id = actor
+        .session_id()
+        .ok_or_else(|| ApiError::new(Code::BadRequest, "Only signed-in sessions have an active workspace."))?;
+    let scope = resolve(state, actor, workspace_id).await?.ok_or_else(ApiError::not_found)?;
     authorize(&scope, Permission::WorkspacesSwitch, false)?;
     let mut tx = state.db.begin().await?;
     sessions::set_active_workspace(&mut tx, session_id, Some(scope.workspace_id())).await?;

@@ -23,41 +23,18 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/signup", Public, pages::signup_form)
         .add(Method::POST, "/signup", Public, pages::signup)
         .add(Method::POST, "/logout", Authenticated, pages::logout)
-        .add(
-            Method::GET,
-            "/dashboard",
-            Workspace(P::WorkspacesView),
-            pages::dashboard,
-        )
+        .add(Method::GET, "/dashboard", Workspace(P::WorkspacesView), pages::dashboard)
         .add(Method::POST, "/switch", Authenticated, pages::switch)
         .add(Method::GET, "/workspaces", Authenticated, pages::workspaces)
-        .add(
-            Method::POST,
-            "/workspaces",
-            Account(P::WorkspacesCreate),
-            pages::create_workspace,
-        )
-        .add(
-            Method::POST,
-            "/workspaces/{ws}/edit",
-            WorkspaceAnyStatus(P::WorkspacesEdit),
-            pages::edit_workspace,
-        )
-        .add(
-            Method::POST,
-            "/workspaces/{ws}/delete",
-            WorkspaceAnyStatus(P::WorkspacesDelete),
-            pages::delete_workspace,
-        )
+        .add(Method::POST, "/workspaces", Account(P::WorkspacesCreate), pages::create_workspace)
+        .add(Method::POST, "/workspaces/{ws}/edit", WorkspaceAnyStatus(P::WorkspacesEdit), pages::edit_workspace)
+        .add(Method::POST, "/workspaces/{ws}/delete", WorkspaceAnyStatus(P::WorkspacesDelete), pages::delete_workspace)
         .add(Method::GET, "/static/app.css", Public, stylesheet)
 }
 
 async fn stylesheet() -> Response {
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
         include_str!("../../static/app.css"),
     )
         .into_response()
@@ -65,15 +42,8 @@ async fn stylesheet() -> Response {
 
 /// Turns problem responses on dashboard routes into pages: unauthenticated → sign-in,
 /// no workspace → the empty-selector message, anything else → an error page.
-pub async fn problems_as_pages(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let csrf = req
-        .extensions()
-        .get::<crate::auth::csrf::CsrfToken>()
-        .map(|t| t.0.clone());
+pub async fn problems_as_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let csrf = req.extensions().get::<crate::auth::csrf::CsrfToken>().map(|t| t.0.clone());
     let res = next.run(req).await;
     let Some(problem) = res.extensions().get::<ProblemMarker>().cloned() else {
         return res;

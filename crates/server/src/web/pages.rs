@@ -36,18 +36,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for WebForm<T> {
 }
 
 /// The top navigation: the active workspace and the ones the selector offers (W6, W7).
-async fn nav(
-    state: &AppState,
-    p: &Principal,
-    session: &Session,
-) -> ApiResult<(Value, Option<Scope>)> {
+async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResult<(Value, Option<Scope>)> {
     let active = active_scope(state, p, session).await?;
     let mut conn = state.db.conn().await?;
     let switchable: Vec<Value> = workspaces::accessible(&mut conn, p.user_id(), Some("active"))
         .await?
         .into_iter()
         .filter(|w| {
-            permissions_for(w.role.as_deref(), w.account_role.as_deref())
+            permissions_for(w.role.as_deref(), w.role_permissions.as_deref(), w.account_role.as_deref())
                 .is_some_and(|perms| perms.contains(Permission::WorkspacesSwitch))
         })
         .map(|w| json!({ "id": w.id, "name": w.name }))
@@ -62,12 +58,7 @@ async fn nav(
 
 fn with_session_cookie(state: &AppState, token: &str, to: &str) -> Response {
     let max_age = state.config.auth.session_ttl_hours * 3600;
-    let cookie = cookies::set(
-        cookies::SESSION,
-        token,
-        max_age,
-        state.config.auth.secure_cookies,
-    );
+    let cookie = cookies::set(cookies::SESSION, token, max_age, state.config.auth.secure_cookies);
     let mut res = Redirect::to(to).into_response();
     res.headers_mut().append(header::SET_COOKIE, cookie);
     res
@@ -75,27 +66,12 @@ fn with_session_cookie(state: &AppState, token: &str, to: &str) -> Response {
 
 pub async fn home(State(state): State<AppState>, req: Request) -> ApiResult<Redirect> {
     let (mut parts, _) = req.into_parts();
-    let signed_in = authenticate(&mut parts, &state)
-        .await
-        .ok()
-        .flatten()
-        .is_some();
-    Ok(Redirect::to(if signed_in {
-        "/dashboard"
-    } else {
-        "/login"
-    }))
+    let signed_in = authenticate(&mut parts, &state).await.ok().flatten().is_some();
+    Ok(Redirect::to(if signed_in { "/dashboard" } else { "/login" }))
 }
 
-pub async fn login_form(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-) -> Response {
-    state.templates.render(
-        StatusCode::OK,
-        "login.html",
-        json!({ "title": "Sign in", "csrf": csrf.0, "email": "" }),
-    )
+pub async fn login_form(State(state): State<AppState>, Extension(csrf): Extension<CsrfToken>) -> Response {
+    state.templates.render(StatusCode::OK, "login.html", json!({ "title": "Sign in", "csrf": csrf.0, "email": "" }))
 }
 
 #[derive(Deserialize)]
@@ -129,13 +105,7 @@ pub struct SignupForm {
     region: String,
 }
 
-fn signup_page(
-    state: &AppState,
-    status: StatusCode,
-    csrf: &str,
-    form: &SignupForm,
-    error: Option<String>,
-) -> Response {
+fn signup_page(state: &AppState, status: StatusCode, csrf: &str, form: &SignupForm, error: Option<String>) -> Response {
     state.templates.render(
         status,
         "signup.html",
@@ -144,14 +114,8 @@ fn signup_page(
     )
 }
 
-pub async fn signup_form(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-) -> Response {
-    let form = SignupForm {
-        region: state.config.default_region.clone(),
-        ..Default::default()
-    };
+pub async fn signup_form(State(state): State<AppState>, Extension(csrf): Extension<CsrfToken>) -> Response {
+    let form = SignupForm { region: state.config.default_region.clone(), ..Default::default() };
     signup_page(&state, StatusCode::OK, &csrf.0, &form, None)
 }
 
@@ -166,33 +130,20 @@ pub async fn signup(
         name: &f.name,
         account_name: &f.account_name,
         workspace_name: None,
-        region: Some(&f.region)
-            .filter(|r| !r.is_empty())
-            .map(String::as_str),
+        region: Some(&f.region).filter(|r| !r.is_empty()).map(String::as_str),
     };
     match identity::signup(&state, input).await {
         Ok(s) => with_session_cookie(&state, &s.token, "/dashboard"),
-        Err(e) => signup_page(
-            &state,
-            e.status(),
-            &csrf.0,
-            &SignupForm {
-                password: String::new(),
-                ..f
-            },
-            Some(e.detail),
-        ),
+        Err(e) => {
+            signup_page(&state, e.status(), &csrf.0, &SignupForm { password: String::new(), ..f }, Some(e.detail))
+        }
     }
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
-    SignedIn(p, _): SignedIn,
-) -> ApiResult<Response> {
+pub async fn logout(State(state): State<AppState>, SignedIn(p, _): SignedIn) -> ApiResult<Response> {
     identity::logout(&state, &p).await?;
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut()
-        .append(header::SET_COOKIE, cookies::clear(cookies::SESSION));
+    res.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION));
     Ok(res)
 }
 
@@ -249,8 +200,8 @@ async fn workspaces_page(
     let rows: Vec<Value> = list
         .iter()
         .map(|w| {
-            let perms =
-                permissions_for(w.role.as_deref(), w.account_role.as_deref()).unwrap_or_default();
+            let perms = permissions_for(w.role.as_deref(), w.role_permissions.as_deref(), w.account_role.as_deref())
+                .unwrap_or_default();
             json!({
                 "id": w.id, "name": w.name, "status": w.status, "region": w.region,
                 "role": w.role.clone().unwrap_or_else(|| "account admin".into()),
@@ -269,10 +220,7 @@ async fn workspaces_page(
         .or(mine.first());
     let can_create = account.is_some_and(|a| a.role == "admin");
     let (limit, used) = match account {
-        Some(a) => (
-            state.config.plans.max_workspaces(&a.plan),
-            workspaces::count_for_account(&mut conn, &a.id).await?,
-        ),
+        Some(a) => (state.config.plans.max_workspaces(&a.plan), workspaces::count_for_account(&mut conn, &a.id).await?),
         None => (None, 0),
     };
     Ok(state.templates.render(
@@ -303,13 +251,7 @@ pub async fn workspaces(
 }
 
 /// Answers a failed form with the management page and the reason shown plainly.
-async fn refused(
-    state: &AppState,
-    p: &Principal,
-    session: &Session,
-    csrf: &str,
-    e: ApiError,
-) -> ApiResult<Response> {
+async fn refused(state: &AppState, p: &Principal, session: &Session, csrf: &str, e: ApiError) -> ApiResult<Response> {
     workspaces_page(state, p, session, csrf, e.status(), None, Some(e.detail)).await
 }
 
@@ -329,11 +271,7 @@ pub async fn create_workspace(
 ) -> ApiResult<Response> {
     let result = async {
         let account = caller.authorize(&state, None).await?;
-        let input = CreateInput {
-            name: &f.name,
-            region: f.region.as_deref(),
-            status: f.status.as_deref(),
-        };
+        let input = CreateInput { name: &f.name, region: f.region.as_deref(), status: f.status.as_deref() };
         let ws = svc::create(&state, &p, &account, input).await?;
         // W1: the creator is switched to the new workspace (when it is active).
         if ws.status == "active" {
@@ -361,11 +299,7 @@ pub async fn edit_workspace(
     scope: WorkspaceScope,
     WebForm(f): WebForm<EditForm>,
 ) -> ApiResult<Response> {
-    let input = UpdateInput {
-        name: f.name.as_deref(),
-        status: f.status.as_deref(),
-        region: None,
-    };
+    let input = UpdateInput { name: f.name.as_deref(), status: f.status.as_deref(), region: None };
     match svc::update(&state, &scope, input).await {
         Ok(_) => Ok(Redirect::to("/workspaces?done=updated").into_response()),
         Err(e) => refused(&state, &p, &session, &csrf.0, e).await,

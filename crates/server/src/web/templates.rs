@@ -41,9 +41,7 @@ impl Templates {
     pub fn render(&self, status: StatusCode, name: &str, ctx: impl Serialize) -> Response {
         match self.0.get_template(name).and_then(|t| t.render(ctx)) {
             Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => {
-                crate::error::ApiError::internal(format!("template {name}: {e:#}")).into_response()
-            }
+            Err(e) => crate::error::ApiError::internal(format!("template {name}: {e:#}")).into_response(),
         }
     }
 }

@@ -14,10 +14,8 @@ async fn signup_creates_user_account_on_starter_and_first_workspace() {
             Method::POST,
             "/api/v1/auth/signup",
             None,
-            Some(
-                json!({ "email": addr, "password": "long enough pw", "name": "Nina",
-                         "account_name": "Nina's Agency", "region": "eu" }),
-            ),
+            Some(json!({ "email": addr, "password": "long enough pw", "name": "Nina",
+                         "account_name": "Nina's Agency", "region": "eu" })),
         )
         .await
         .expect(201);
@@ -37,34 +35,15 @@ async fn signup_validates_and_refuses_duplicate_emails_case_insensitively() {
     let app = spawn_app().await;
     let addr = email("dup");
     app.signup(&addr, "First").await;
-    let body = |email: &str, password: &str| json!({ "email": email, "password": password, "name": "N", "account_name": "A" });
-    let r = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/signup",
-            None,
-            Some(body(&addr.to_uppercase(), "long enough pw")),
-        )
-        .await;
+    let body =
+        |email: &str, password: &str| json!({ "email": email, "password": password, "name": "N", "account_name": "A" });
+    let r =
+        app.call(Method::POST, "/api/v1/auth/signup", None, Some(body(&addr.to_uppercase(), "long enough pw"))).await;
     r.expect_problem(409, "email_taken");
-    let r = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/signup",
-            None,
-            Some(body("not-an-email", "long enough pw")),
-        )
-        .await;
+    let r = app.call(Method::POST, "/api/v1/auth/signup", None, Some(body("not-an-email", "long enough pw"))).await;
     r.expect_problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["field"], "email");
-    let r = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/signup",
-            None,
-            Some(body(&email("short"), "short")),
-        )
-        .await;
+    let r = app.call(Method::POST, "/api/v1/auth/signup", None, Some(body(&email("short"), "short"))).await;
     r.expect_problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["field"], "password");
 }
@@ -74,12 +53,7 @@ async fn login_logout_and_tokens_hashed_at_rest() {
     let app = spawn_app().await;
     let u = app.signup(&email("login"), "Acme").await;
     let wrong = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "email": u.email, "password": "wrong password" })),
-        )
+        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "email": u.email, "password": "wrong password" })))
         .await;
     wrong.expect_problem(401, "invalid_credentials");
     let unknown = app
@@ -91,10 +65,7 @@ async fn login_logout_and_tokens_hashed_at_rest() {
         )
         .await;
     unknown.expect_problem(401, "invalid_credentials");
-    assert_eq!(
-        wrong.body["detail"], unknown.body["detail"],
-        "no hint whether the email exists"
-    );
+    assert_eq!(wrong.body["detail"], unknown.body["detail"], "no hint whether the email exists");
 
     let token = app.login(&u.email.to_uppercase()).await;
     app.get("/api/v1/me", &token).await.expect(200);
@@ -107,10 +78,7 @@ async fn login_logout_and_tokens_hashed_at_rest() {
         for bytes in [&raw, &wal] {
             let text = String::from_utf8_lossy(bytes);
             assert!(!text.contains(&token), "session token stored in clear");
-            assert!(
-                !text.contains("correct horse battery"),
-                "password stored in clear"
-            );
+            assert!(!text.contains("correct horse battery"), "password stored in clear");
             assert!(!text.contains(&u.token));
         }
         assert!(
@@ -119,12 +87,8 @@ async fn login_logout_and_tokens_hashed_at_rest() {
         );
     }
 
-    app.call(Method::POST, "/api/v1/auth/logout", Some(&token), None)
-        .await
-        .expect(204);
-    app.get("/api/v1/me", &token)
-        .await
-        .expect_problem(401, "unauthenticated");
+    app.call(Method::POST, "/api/v1/auth/logout", Some(&token), None).await.expect(204);
+    app.get("/api/v1/me", &token).await.expect_problem(401, "unauthenticated");
     // The other session is untouched.
     app.get("/api/v1/me", &u.token).await.expect(200);
 }
@@ -134,35 +98,18 @@ async fn sessions_expire() {
     let app = spawn_app().await;
     let u = app.signup(&email("expiry"), "Acme").await;
     app.clock.advance(31 * callplane_domain::clock::DAY_MS);
-    app.get("/api/v1/me", &u.token)
-        .await
-        .expect_problem(401, "unauthenticated");
+    app.get("/api/v1/me", &u.token).await.expect_problem(401, "unauthenticated");
 }
 
 #[tokio::test]
 async fn health_readiness_metrics_and_openapi_answer() {
     let app = spawn_app().await;
-    let h = app
-        .call(Method::GET, "/healthz", None, None)
-        .await
-        .expect(200);
+    let h = app.call(Method::GET, "/healthz", None, None).await.expect(200);
     assert_eq!(h["status"], "ok");
-    let r = app
-        .call(Method::GET, "/readyz", None, None)
-        .await
-        .expect(200);
+    let r = app.call(Method::GET, "/readyz", None, None).await.expect(200);
     assert_eq!(r["status"], "ready");
-    let m = app
-        .call(Method::GET, "/metrics", None, None)
-        .await
-        .expect(200);
-    assert!(m
-        .as_str()
-        .unwrap()
-        .contains("callplane_http_requests_total{class=\"2xx\"}"));
-    let doc = app
-        .call(Method::GET, "/api/openapi.json", None, None)
-        .await
-        .expect(200);
+    let m = app.call(Method::GET, "/metrics", None, None).await.expect(200);
+    assert!(m.as_str().unwrap().contains("callplane_http_requests_total{class=\"2xx\"}"));
+    let doc = app.call(Method::GET, "/api/openapi.json", None, None).await.expect(200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
 }

@@ -45,22 +45,12 @@ impl Res {
     }
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
         self.body
     }
     #[track_caller]
     pub fn expect_problem(&self, status: u16, code: &str) {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
         assert_eq!(self.code(), code, "unexpected code; body: {}", self.body);
         assert!(
             self.content_type.starts_with("application/problem+json"),
@@ -75,8 +65,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let data_dir =
-        std::env::temp_dir().join(format!("callplane-test-{}", uuid::Uuid::now_v7().simple()));
+    let data_dir = std::env::temp_dir().join(format!("callplane-test-{}", uuid::Uuid::now_v7().simple()));
     let mut config = Config::default();
     config.server.addr = "127.0.0.1:0".parse().unwrap();
     config.server.data_dir = data_dir.clone();
@@ -84,18 +73,13 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.database.max_connections = 4;
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let app = Application::build(config, clock.clone())
-        .await
-        .expect("application builds");
+    let app = Application::build(config, clock.clone()).await.expect("application builds");
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     tokio::spawn(app.run(std::future::pending()));
     TestApp {
         base,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         clock,
         state,
         data_dir,
@@ -108,9 +92,7 @@ async fn test_database_url(data_dir: &std::path::Path) -> String {
             let name = format!("cp_test_{}", uuid::Uuid::now_v7().simple());
             fixtures::create_postgres_database(&url, &name)
                 .await
-                .unwrap_or_else(|e| {
-                    panic!("CALLPLANE_TEST_DATABASE is set but Postgres is not usable: {e}")
-                })
+                .unwrap_or_else(|e| panic!("CALLPLANE_TEST_DATABASE is set but Postgres is not usable: {e}"))
         }
         Ok(other) if other != "sqlite" && !other.is_empty() => {
             panic!("CALLPLANE_TEST_DATABASE must be `sqlite` or a postgres:// URL, got {other}")
@@ -123,13 +105,7 @@ async fn test_database_url(data_dir: &std::path::Path) -> String {
 }
 
 impl TestApp {
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Res {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -143,20 +119,11 @@ impl TestApp {
 
     pub async fn read(res: reqwest::Response) -> Res {
         let status = res.status();
-        let content_type = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let bytes = res.bytes().await.unwrap();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Res {
-            status,
-            body,
-            content_type,
-        }
+        let body =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Res { status, body, content_type }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {
@@ -166,15 +133,13 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
-        self.call(Method::PATCH, path, Some(token), Some(body))
-            .await
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
     }
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Res {
         self.call(Method::PUT, path, Some(token), Some(body)).await
     }
     pub async fn delete(&self, path: &str, token: &str, body: Value) -> Res {
-        self.call(Method::DELETE, path, Some(token), Some(body))
-            .await
+        self.call(Method::DELETE, path, Some(token), Some(body)).await
     }
 
     /// Signs up `email` with an account named `account`.
@@ -213,63 +178,41 @@ impl TestApp {
 
     /// Creates a workspace in the caller's account; returns its id.
     pub async fn create_workspace(&self, token: &str, name: &str) -> String {
-        let body = self
-            .post(
-                "/api/v1/workspaces",
-                token,
-                json!({ "name": name, "region": "in" }),
-            )
-            .await
-            .expect(201);
+        let body = self.post("/api/v1/workspaces", token, json!({ "name": name, "region": "in" })).await.expect(201);
         body["id"].as_str().unwrap().to_owned()
     }
 
     pub async fn switch(&self, token: &str, workspace_id: &str) -> Res {
-        self.put(
-            "/api/v1/me/active-workspace",
-            token,
-            json!({ "workspace_id": workspace_id }),
-        )
-        .await
+        self.put("/api/v1/me/active-workspace", token, json!({ "workspace_id": workspace_id })).await
     }
 
     pub async fn set_plan(&self, account_id: &str, plan: &str) {
         let mut tx = self.state.db.begin().await.unwrap();
-        callplane_store::accounts::set_plan(&mut tx, account_id, plan)
-            .await
-            .unwrap();
+        callplane_store::accounts::set_plan(&mut tx, account_id, plan).await.unwrap();
         tx.commit().await.unwrap();
     }
 
     pub async fn add_member(&self, workspace_id: &str, user_id: &str, role: &str) {
         let mut tx = self.state.db.begin().await.unwrap();
-        fixtures::add_member(&mut tx, workspace_id, user_id, role)
-            .await
-            .unwrap();
+        fixtures::add_member(&mut tx, workspace_id, user_id, role).await.unwrap();
         tx.commit().await.unwrap();
     }
 
     pub async fn add_account_user(&self, account_id: &str, user_id: &str, role: &str) {
         let mut tx = self.state.db.begin().await.unwrap();
-        fixtures::add_account_user(&mut tx, account_id, user_id, role)
-            .await
-            .unwrap();
+        fixtures::add_account_user(&mut tx, account_id, user_id, role).await.unwrap();
         tx.commit().await.unwrap();
     }
 
     pub async fn plant_agent(&self, workspace_id: &str, id: &str, status: &str) {
         let mut tx = self.state.db.begin().await.unwrap();
-        fixtures::insert_agent(&mut tx, workspace_id, id, status)
-            .await
-            .unwrap();
+        fixtures::insert_agent(&mut tx, workspace_id, id, status).await.unwrap();
         tx.commit().await.unwrap();
     }
 
     pub async fn plant_number(&self, workspace_id: &str, id: &str, status: &str) {
         let mut tx = self.state.db.begin().await.unwrap();
-        fixtures::insert_phone_number(&mut tx, workspace_id, id, status)
-            .await
-            .unwrap();
+        fixtures::insert_phone_number(&mut tx, workspace_id, id, status).await.unwrap();
         tx.commit().await.unwrap();
     }
 
@@ -292,8 +235,5 @@ impl Drop for TestApp {
 
 /// A new email address unique to this test run.
 pub fn email(tag: &str) -> String {
-    format!(
-        "{tag}.{}@example.com",
-        &uuid::Uuid::now_v7().simple().to_string()[20..]
-    )
+    format!("{tag}.{}@example.com", &uuid::Uuid::now_v7().simple().to_string()[20..])
 }

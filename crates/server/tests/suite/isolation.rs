@@ -13,16 +13,14 @@ async fn try_route(app: &TestApp, u: &User, method: &str, path: &str, name: &str
     let method = Method::from_bytes(method.as_bytes()).unwrap();
     let req = app.http.request(method, format!("{}{path}", app.base));
     let req = if path.starts_with("/api/") {
-        req.bearer_auth(&u.token)
-            .json(&json!({ "confirm_name": name, "name": "pwned" }))
+        req.bearer_auth(&u.token).json(&json!({ "confirm_name": name, "name": "pwned" }))
     } else {
-        req.header("cookie", format!("cp_session={}; cp_csrf={CSRF}", u.token))
-            .form(&[
-                ("csrf", CSRF),
-                ("confirm_name", name),
-                ("name", "pwned"),
-                ("status", "inactive"),
-            ])
+        req.header("cookie", format!("cp_session={}; cp_csrf={CSRF}", u.token)).form(&[
+            ("csrf", CSRF),
+            ("confirm_name", name),
+            ("name", "pwned"),
+            ("status", "inactive"),
+        ])
     };
     req.send().await.unwrap().status().as_u16()
 }
@@ -38,19 +36,13 @@ async fn i1_no_route_reaches_another_workspace_and_nothing_changes() {
     let admin = app.signup(&email("admin"), "Admin home").await;
     app.add_member(&a_two, &admin.user_id, "admin").await;
     let member = app.signup(&email("member"), "Member home").await;
-    app.add_member(&a.workspace_id, &member.user_id, "member")
-        .await;
+    app.add_member(&a.workspace_id, &member.user_id, "member").await;
     let viewer = app.signup(&email("viewer"), "Viewer home").await;
-    app.add_member(&b.workspace_id, &viewer.user_id, "viewer")
-        .await;
+    app.add_member(&b.workspace_id, &viewer.user_id, "viewer").await;
     // Both owners keep an active workspace elsewhere, so "active workspace" never masks a 404.
     app.create_workspace(&b.token, "B Two").await;
 
-    let named = [
-        (a.workspace_id.clone(), "A One"),
-        (a_two.clone(), "A Two"),
-        (b.workspace_id.clone(), "B One"),
-    ];
+    let named = [(a.workspace_id.clone(), "A One"), (a_two.clone(), "A Two"), (b.workspace_id.clone(), "B One")];
     let reach: Vec<(&User, Vec<&str>)> = vec![
         (&a, vec!["A One", "A Two"]),
         (&b, vec!["B One"]),
@@ -58,10 +50,7 @@ async fn i1_no_route_reaches_another_workspace_and_nothing_changes() {
         (&member, vec!["A One"]),
         (&viewer, vec!["B One"]),
     ];
-    let routes: Vec<_> = callplane_server::route_table()
-        .into_iter()
-        .filter(|r| r.path.contains("{ws}"))
-        .collect();
+    let routes: Vec<_> = callplane_server::route_table().into_iter().filter(|r| r.path.contains("{ws}")).collect();
     assert!(routes.len() >= 7);
 
     let before = app.snapshot().await;
@@ -70,54 +59,30 @@ async fn i1_no_route_reaches_another_workspace_and_nothing_changes() {
         for (ws_id, name) in &named {
             if reachable.contains(name) {
                 // Sanity: the same user does reach their own workspaces.
-                app.get(&format!("/api/v1/workspaces/{ws_id}"), &user.token)
-                    .await
-                    .expect(200);
+                app.get(&format!("/api/v1/workspaces/{ws_id}"), &user.token).await.expect(200);
                 continue;
             }
             for r in &routes {
-                let path = r.path.replace("{ws}", ws_id);
+                let path = crate::route_table::fill(r.path, ws_id, &a.account_id, &a.user_id);
                 let status = try_route(&app, user, r.method.as_str(), &path, name).await;
-                assert_eq!(
-                    status, 404,
-                    "{} {path} by {} into {name}",
-                    r.method, user.email
-                );
+                assert_eq!(status, 404, "{} {path} by {} into {name}", r.method, user.email);
                 tried += 1;
             }
             // Switching into it, or creating a workspace in its account, is just as unknown.
-            app.switch(&user.token, ws_id)
-                .await
-                .expect_problem(404, "not_found");
+            app.switch(&user.token, ws_id).await.expect_problem(404, "not_found");
             // Nor does the workspace show up in any list they can read.
             let list = app.get("/api/v1/workspaces", &user.token).await.expect(200);
-            assert!(list["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|w| w["id"] != ws_id.as_str()));
+            assert!(list["data"].as_array().unwrap().iter().all(|w| w["id"] != ws_id.as_str()));
             let me = app.get("/api/v1/me", &user.token).await.expect(200);
             assert!(!me.to_string().contains(ws_id.as_str()));
         }
     }
-    for (user, other_account) in [
-        (&b, &a.account_id),
-        (&a, &b.account_id),
-        (&viewer, &b.account_id),
-    ] {
+    for (user, other_account) in [(&b, &a.account_id), (&a, &b.account_id), (&viewer, &b.account_id)] {
         let r = app
-            .post(
-                "/api/v1/workspaces",
-                &user.token,
-                json!({ "name": "Planted", "account_id": other_account }),
-            )
+            .post("/api/v1/workspaces", &user.token, json!({ "name": "Planted", "account_id": other_account }))
             .await;
         r.expect_problem(404, "not_found");
     }
     assert!(tried >= 60, "tried {tried} cross-workspace requests");
-    assert_eq!(
-        app.snapshot().await,
-        before,
-        "no cross-workspace request changed anything"
-    );
+    assert_eq!(app.snapshot().await, before, "no cross-workspace request changed anything");
 }

@@ -18,31 +18,36 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/me/active-workspace", "authenticated"),
     ("GET", "/api/v1/workspaces", "authenticated"),
     ("POST", "/api/v1/workspaces", "account:workspaces_create"),
-    (
-        "GET",
-        "/api/v1/workspaces/{ws}",
-        "workspace*:workspaces_view",
-    ),
-    (
-        "PATCH",
-        "/api/v1/workspaces/{ws}",
-        "workspace*:workspaces_edit",
-    ),
-    (
-        "DELETE",
-        "/api/v1/workspaces/{ws}",
-        "workspace*:workspaces_delete",
-    ),
-    (
-        "GET",
-        "/api/v1/workspaces/{ws}/members",
-        "workspace:members_view",
-    ),
-    (
-        "GET",
-        "/api/v1/workspaces/{ws}/audit-log",
-        "workspace*:audit_view",
-    ),
+    ("GET", "/api/v1/workspaces/{ws}", "workspace*:workspaces_view"),
+    ("PATCH", "/api/v1/workspaces/{ws}", "workspace*:workspaces_edit"),
+    ("DELETE", "/api/v1/workspaces/{ws}", "workspace*:workspaces_delete"),
+    ("GET", "/api/v1/workspaces/{ws}/members", "workspace:members_view"),
+    ("GET", "/api/v1/workspaces/{ws}/audit-log", "workspace*:audit_view"),
+    ("GET", "/api/v1/workspaces/{ws}/audit-log/export", "workspace*:audit_view"),
+    ("PATCH", "/api/v1/workspaces/{ws}/members/{user}", "workspace:members_edit"),
+    ("DELETE", "/api/v1/workspaces/{ws}/members/{user}", "workspace:members_remove"),
+    ("POST", "/api/v1/workspaces/{ws}/ownership", "workspace:members_edit"),
+    ("GET", "/api/v1/workspaces/{ws}/roles", "workspace:members_view"),
+    ("GET", "/api/v1/workspaces/{ws}/invitations", "workspace:members_invite"),
+    ("POST", "/api/v1/workspaces/{ws}/invitations", "workspace:members_invite"),
+    ("POST", "/api/v1/workspaces/{ws}/invitations/{id}/resend", "workspace:members_invite"),
+    ("DELETE", "/api/v1/workspaces/{ws}/invitations/{id}", "workspace:members_invite"),
+    ("POST", "/api/v1/invitations/accept", "authenticated"),
+    ("GET", "/api/v1/workspaces/{ws}/api-keys", "workspace:api_keys_view"),
+    ("POST", "/api/v1/workspaces/{ws}/api-keys", "workspace:api_keys_create"),
+    ("DELETE", "/api/v1/workspaces/{ws}/api-keys/{id}", "workspace:api_keys_delete"),
+    ("GET", "/api/v1/accounts/{acct}/api-keys", "account:api_keys_view"),
+    ("POST", "/api/v1/accounts/{acct}/api-keys", "account:api_keys_create"),
+    ("DELETE", "/api/v1/accounts/{acct}/api-keys/{id}", "account:api_keys_delete"),
+    ("GET", "/api/v1/accounts/{acct}/roles", "account:roles_manage"),
+    ("POST", "/api/v1/accounts/{acct}/roles", "account:roles_manage"),
+    ("PATCH", "/api/v1/accounts/{acct}/roles/{role}", "account:roles_manage"),
+    ("DELETE", "/api/v1/accounts/{acct}/roles/{role}", "account:roles_manage"),
+    ("POST", "/api/v1/accounts/{acct}/users", "account:members_invite"),
+    ("PUT", "/api/v1/accounts/{acct}/users/{user}/workspaces/{workspace}", "account:members_edit"),
+    ("DELETE", "/api/v1/accounts/{acct}/users/{user}/workspaces/{workspace}", "account:members_remove"),
+    ("GET", "/api/v1/accounts/{acct}/access-review", "account:audit_view"),
+    ("GET", "/api/v1/accounts/{acct}/audit-log", "account:audit_view"),
     ("GET", "/api/openapi.json", "public"),
     ("GET", "/healthz", "public"),
     ("GET", "/readyz", "public"),
@@ -57,18 +62,21 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/switch", "authenticated"),
     ("GET", "/workspaces", "authenticated"),
     ("POST", "/workspaces", "account:workspaces_create"),
-    (
-        "POST",
-        "/workspaces/{ws}/edit",
-        "workspace*:workspaces_edit",
-    ),
-    (
-        "POST",
-        "/workspaces/{ws}/delete",
-        "workspace*:workspaces_delete",
-    ),
+    ("POST", "/workspaces/{ws}/edit", "workspace*:workspaces_edit"),
+    ("POST", "/workspaces/{ws}/delete", "workspace*:workspaces_delete"),
     ("GET", "/static/app.css", "public"),
 ];
+
+/// A concrete path for a route template.
+pub fn fill(template: &str, ws: &str, acct: &str, user: &str) -> String {
+    template
+        .replace("{ws}", ws)
+        .replace("{workspace}", ws)
+        .replace("{acct}", acct)
+        .replace("{user}", user)
+        .replace("{id}", "inv_00000000000000000000000000000000")
+        .replace("{role}", "role_00000000000000000000000000000000")
+}
 
 fn describe(a: Access) -> String {
     match a {
@@ -86,35 +94,20 @@ fn a5_every_route_is_in_the_table() {
         .into_iter()
         .map(|r| (r.method.to_string(), r.path.to_owned(), describe(r.access)))
         .collect();
-    let expected: BTreeSet<(String, String, String)> = EXPECTED
-        .iter()
-        .map(|(m, p, a)| (m.to_string(), p.to_string(), a.to_string()))
-        .collect();
+    let expected: BTreeSet<(String, String, String)> =
+        EXPECTED.iter().map(|(m, p, a)| (m.to_string(), p.to_string(), a.to_string())).collect();
     let missing: Vec<_> = actual.difference(&expected).collect();
     let stale: Vec<_> = expected.difference(&actual).collect();
-    assert!(
-        missing.is_empty(),
-        "routes missing from the expected table (or with another access): {missing:#?}"
-    );
-    assert!(
-        stale.is_empty(),
-        "expected routes the router does not have: {stale:#?}"
-    );
+    assert!(missing.is_empty(), "routes missing from the expected table (or with another access): {missing:#?}");
+    assert!(stale.is_empty(), "expected routes the router does not have: {stale:#?}");
 }
 
 #[test]
 fn a5_only_workspace_scoped_paths_use_workspace_access() {
     for r in callplane_server::route_table() {
-        let scoped = matches!(
-            r.access,
-            Access::Workspace(_) | Access::WorkspaceAnyStatus(_)
-        );
+        let scoped = matches!(r.access, Access::Workspace(_) | Access::WorkspaceAnyStatus(_));
         if r.path.contains("{ws}") {
-            assert!(
-                scoped,
-                "{} {} names a workspace but is not workspace-scoped",
-                r.method, r.path
-            );
+            assert!(scoped, "{} {} names a workspace but is not workspace-scoped", r.method, r.path);
         }
     }
 }
@@ -122,21 +115,13 @@ fn a5_only_workspace_scoped_paths_use_workspace_access() {
 #[tokio::test]
 async fn openapi_lists_every_api_route() {
     let app = spawn_app().await;
-    let doc = app
-        .call(Method::GET, "/api/openapi.json", None, None)
-        .await
-        .expect(200);
+    let doc = app.call(Method::GET, "/api/openapi.json", None, None).await.expect(200);
     for r in callplane_server::route_table() {
         if !(r.path.starts_with("/api/") || matches!(r.path, "/healthz" | "/readyz" | "/metrics")) {
             continue;
         }
         let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
-        assert!(
-            op.is_object(),
-            "{} {} is missing from /api/openapi.json",
-            r.method,
-            r.path
-        );
+        assert!(op.is_object(), "{} {} is missing from /api/openapi.json", r.method, r.path);
     }
 }
 
@@ -148,15 +133,9 @@ async fn a5_every_protected_route_refuses_anonymous_callers() {
         if r.access == Access::Public {
             continue;
         }
-        let path = r.path.replace("{ws}", &u.workspace_id);
+        let path = fill(r.path, &u.workspace_id, &u.account_id, &u.user_id);
         let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
-        let res = app
-            .http
-            .request(method, format!("{}{path}", app.base))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
+        let res = app.http.request(method, format!("{}{path}", app.base)).json(&json!({})).send().await.unwrap();
         let status = res.status().as_u16();
         if path.starts_with("/api/") {
             assert_eq!(status, 401, "{} {path}", r.method);
@@ -186,18 +165,16 @@ async fn a5_declared_permissions_are_enforced_for_every_workspace_route() {
         if !r.path.contains("{ws}") {
             continue;
         }
-        let path = r.path.replace("{ws}", &ws);
+        let path = fill(r.path, &ws, &owner.account_id, &owner.user_id);
         let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
         let req = app.http.request(method, format!("{}{path}", app.base));
         let req = if path.starts_with("/api/") {
-            req.bearer_auth(&viewer.token)
-                .json(&json!({ "confirm_name": "Checked" }))
+            req.bearer_auth(&viewer.token).json(&json!({
+                "confirm_name": "Checked", "role": "viewer", "email": "x@example.com", "name": "k",
+                "user_id": owner.user_id,
+            }))
         } else {
-            req.header(
-                "cookie",
-                format!("cp_session={}; cp_csrf={csrf}", viewer.token),
-            )
-            .form(&[
+            req.header("cookie", format!("cp_session={}; cp_csrf={csrf}", viewer.token)).form(&[
                 ("csrf", csrf),
                 ("confirm_name", "Checked"),
                 ("name", "Checked"),
@@ -206,17 +183,9 @@ async fn a5_declared_permissions_are_enforced_for_every_workspace_route() {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         if viewer_perms.contains(p) {
-            assert_ne!(
-                status, 403,
-                "{} {path} needs {p}, which a Viewer has",
-                r.method
-            );
+            assert_ne!(status, 403, "{} {path} needs {p}, which a Viewer has", r.method);
         } else {
-            assert_eq!(
-                status, 403,
-                "{} {path} needs {p}, which a Viewer lacks",
-                r.method
-            );
+            assert_eq!(status, 403, "{} {path} needs {p}, which a Viewer lacks", r.method);
             if path.starts_with("/api/") {
                 let body: serde_json::Value = res.json().await.unwrap();
                 assert_eq!(body["permission"], p.as_str());

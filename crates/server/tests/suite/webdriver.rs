@@ -17,11 +17,7 @@ pub struct Browser {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Browser {
@@ -42,23 +38,14 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                if r.json::<Value>()
-                    .await
-                    .is_ok_and(|v| v["value"]["ready"] == true)
-                {
+                if r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == true) {
                     break;
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not become ready"
-            );
+            assert!(Instant::now() < deadline, "chromedriver did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile = std::env::temp_dir().join(format!(
-            "callplane-chrome-{}",
-            uuid::Uuid::now_v7().simple()
-        ));
+        let profile = std::env::temp_dir().join(format!("callplane-chrome-{}", uuid::Uuid::now_v7().simple()));
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -68,31 +55,15 @@ impl Browser {
                          "--window-size=1280,900", format!("--user-data-dir={}", profile.display())]
             }
         }}});
-        let res: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .expect("new session")
-            .json()
-            .await
-            .unwrap();
-        let id = res["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("chromium did not start: {res}"))
-            .to_owned();
-        Browser {
-            http,
-            session_url: format!("{base}/session/{id}"),
-            driver,
-            profile,
-        }
+        let res: Value =
+            http.post(format!("{base}/session")).json(&caps).send().await.expect("new session").json().await.unwrap();
+        let id =
+            res["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("chromium did not start: {res}")).to_owned();
+        Browser { http, session_url: format!("{base}/session/{id}"), driver, profile }
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.session_url));
+        let mut req = self.http.request(method, format!("{}{path}", self.session_url));
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -101,24 +72,15 @@ impl Browser {
     }
 
     pub async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
-            .await;
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
     }
 
     pub async fn url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or("").to_owned()
     }
 
     pub async fn source(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/source", None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.cmd(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or("").to_owned()
     }
 
     /// Waits up to five seconds for `css` to match; returns the element id.
@@ -126,86 +88,44 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let v = self
-                .cmd(
-                    reqwest::Method::POST,
-                    "/element",
-                    Some(json!({ "using": "css selector", "value": css })),
-                )
+                .cmd(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css })))
                 .await;
             if let Some(id) = v[ELEMENT].as_str() {
                 return id.to_owned();
             }
             if Instant::now() > deadline {
-                panic!(
-                    "no element matches {css} on {}:\n{}",
-                    self.url().await,
-                    self.source().await
-                );
+                panic!("no element matches {css} on {}:\n{}", self.url().await, self.source().await);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub async fn exists(&self, css: &str) -> bool {
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                "/elements",
-                Some(json!({ "using": "css selector", "value": css })),
-            )
-            .await;
+        let v =
+            self.cmd(reqwest::Method::POST, "/elements", Some(json!({ "using": "css selector", "value": css }))).await;
         v.as_array().is_some_and(|a| !a.is_empty())
     }
 
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                &format!("/element/{id}/click"),
-                Some(json!({})),
-            )
-            .await;
+        let v = self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
         assert!(v.is_null() || v.get("error").is_none(), "click {css}: {v}");
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/clear"),
-            Some(json!({})),
-        )
-        .await;
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                &format!("/element/{id}/value"),
-                Some(json!({ "text": text })),
-            )
-            .await;
-        assert!(
-            v.is_null() || v.get("error").is_none(),
-            "type into {css}: {v}"
-        );
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
+        let v = self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+        assert!(v.is_null() || v.get("error").is_none(), "type into {css}: {v}");
     }
 
     pub async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None).await.as_str().unwrap_or("").to_owned()
     }
 
     pub async fn set_window(&self, width: u32, height: u32) {
-        self.cmd(
-            reqwest::Method::POST,
-            "/window/rect",
-            Some(json!({ "width": width, "height": height })),
-        )
-        .await;
+        self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({ "width": width, "height": height }))).await;
     }
 
     /// Saves a PNG screenshot (for people looking at what the test saw).
