@@ -48,6 +48,18 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// The signed-in user, if any (pages that work for both, like the invitation page).
+pub struct MaybeSignedIn(pub Option<(Principal, Session)>);
+
+impl FromRequestParts<AppState> for MaybeSignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let auth = authenticate(parts, state).await.ok().flatten();
+        Ok(MaybeSignedIn(auth.and_then(|a| a.session.map(|s| (a.principal, s)))))
+    }
+}
+
 pub fn session_required() -> ApiError {
     ApiError::new(Code::SessionRequired, "This needs a signed-in user; API keys cannot use it.")
 }

@@ -183,3 +183,39 @@ pub async fn create_user_from_cli(
     }
     Ok(signed)
 }
+
+/// Signs up a person who was invited (T1: the invitee needs no account yet): creates
+/// only their user, signs them in and accepts the invitation, which puts them in the
+/// workspace with the invited role. Returns the session token.
+pub async fn signup_invited(state: &AppState, token: &str, email: &str, pass: &str, name: &str) -> ApiResult<String> {
+    use crate::services::team;
+    let found = team::lookup(state, token).await?;
+    if let Some(e) = team::refusal(&found) {
+        return Err(e);
+    }
+    let team::Lookup::Pending { invitation, .. } = &found else {
+        return Err(ApiError::not_found());
+    };
+    let email = parse_email(email)?;
+    if users::email_key(&email) != users::email_key(&invitation.email) {
+        return Err(ApiError::invalid("email", format!("must be the invited address, {}", invitation.email)));
+    }
+    password::validate(pass).map_err(|m| ApiError::invalid("password", m))?;
+    let name = parse_label("name", name)?;
+    let hash = password::hash(pass.to_owned()).await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let user = users::create(&mut tx, &new_id(prefix::USER), &email, &name, &hash, now).await.map_err(|e| {
+        if e.is_unique_on("email") {
+            ApiError::new(Code::EmailTaken, "You already have an account: sign in to accept the invitation.")
+        } else {
+            e.into()
+        }
+    })?;
+    let session_id = new_id(prefix::SESSION);
+    let session_token = start_session(&mut tx, state, &session_id, &user.id, None).await?;
+    tx.commit().await?;
+    let principal = Principal::User { user_id: user.id, session_id, email: user.email };
+    team::accept(state, &principal, token).await?;
+    Ok(session_token)
+}

@@ -36,7 +36,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for WebForm<T> {
 }
 
 /// The top navigation: the active workspace and the ones the selector offers (W6, W7).
-async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResult<(Value, Option<Scope>)> {
+pub async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResult<(Value, Option<Scope>)> {
     let active = active_scope(state, p, session).await?;
     let mut conn = state.db.conn().await?;
     let switchable: Vec<Value> = workspaces::accessible(&mut conn, p.user_id(), Some("active"))
@@ -50,6 +50,7 @@ async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResult<(V
         .collect();
     let nav = json!({
         "email": p.label(),
+        "account_admin": active.as_ref().is_some_and(Scope::is_account_admin),
         "active": active.as_ref().map(|s| json!({ "id": s.workspace_id(), "name": s.workspace_name() })),
         "switchable": switchable,
     });
@@ -70,14 +71,38 @@ pub async fn home(State(state): State<AppState>, req: Request) -> ApiResult<Redi
     Ok(Redirect::to(if signed_in { "/dashboard" } else { "/login" }))
 }
 
-pub async fn login_form(State(state): State<AppState>, Extension(csrf): Extension<CsrfToken>) -> Response {
-    state.templates.render(StatusCode::OK, "login.html", json!({ "title": "Sign in", "csrf": csrf.0, "email": "" }))
+/// `?invite=TOKEN&email=…` on sign-in and sign-up pages: come back to the invitation after.
+#[derive(Deserialize, Default)]
+pub struct InviteQuery {
+    invite: Option<String>,
+    email: Option<String>,
+}
+
+/// Where to go after signing in: back to the invitation, or the dashboard.
+fn after_sign_in(invite: Option<&str>) -> String {
+    match invite.filter(|t| !t.is_empty()) {
+        Some(t) => format!("/invite?token={}", form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()),
+        None => "/dashboard".to_owned(),
+    }
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Query(q): Query<InviteQuery>,
+) -> Response {
+    state.templates.render(
+        StatusCode::OK,
+        "login.html",
+        json!({ "title": "Sign in", "csrf": csrf.0, "email": q.email, "invite": q.invite }),
+    )
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
     email: String,
     password: String,
+    invite: Option<String>,
 }
 
 pub async fn login(
@@ -86,11 +111,11 @@ pub async fn login(
     WebForm(f): WebForm<LoginForm>,
 ) -> Response {
     match identity::login(&state, &f.email, &f.password).await {
-        Ok((_, token)) => with_session_cookie(&state, &token, "/dashboard"),
+        Ok((_, token)) => with_session_cookie(&state, &token, &after_sign_in(f.invite.as_deref())),
         Err(e) => state.templates.render(
             e.status(),
             "login.html",
-            json!({ "title": "Sign in", "csrf": csrf.0, "email": f.email, "error": e.detail }),
+            json!({ "title": "Sign in", "csrf": csrf.0, "email": f.email, "invite": f.invite, "error": e.detail }),
         ),
     }
 }
@@ -103,19 +128,30 @@ pub struct SignupForm {
     password: String,
     account_name: String,
     region: String,
+    /// An invitation token: the person joins that workspace instead of starting an account.
+    invite: String,
 }
 
 fn signup_page(state: &AppState, status: StatusCode, csrf: &str, form: &SignupForm, error: Option<String>) -> Response {
     state.templates.render(
         status,
         "signup.html",
-        json!({ "title": "Create your account", "csrf": csrf, "form": form,
-                "regions": state.config.regions, "error": error }),
+        json!({ "title": if form.invite.is_empty() { "Create your account" } else { "Join your team" },
+                "csrf": csrf, "form": form, "regions": state.config.regions, "error": error }),
     )
 }
 
-pub async fn signup_form(State(state): State<AppState>, Extension(csrf): Extension<CsrfToken>) -> Response {
-    let form = SignupForm { region: state.config.default_region.clone(), ..Default::default() };
+pub async fn signup_form(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Query(q): Query<InviteQuery>,
+) -> Response {
+    let form = SignupForm {
+        region: state.config.default_region.clone(),
+        email: q.email.unwrap_or_default(),
+        invite: q.invite.unwrap_or_default(),
+        ..Default::default()
+    };
     signup_page(&state, StatusCode::OK, &csrf.0, &form, None)
 }
 
@@ -124,27 +160,61 @@ pub async fn signup(
     Extension(csrf): Extension<CsrfToken>,
     WebForm(f): WebForm<SignupForm>,
 ) -> Response {
-    let input = SignupInput {
-        email: &f.email,
-        password: &f.password,
-        name: &f.name,
-        account_name: &f.account_name,
-        workspace_name: None,
-        region: Some(&f.region).filter(|r| !r.is_empty()).map(String::as_str),
+    let result = if f.invite.is_empty() {
+        let input = SignupInput {
+            email: &f.email,
+            password: &f.password,
+            name: &f.name,
+            account_name: &f.account_name,
+            workspace_name: None,
+            region: Some(&f.region).filter(|r| !r.is_empty()).map(String::as_str),
+        };
+        identity::signup(&state, input).await.map(|s| s.token)
+    } else {
+        identity::signup_invited(&state, &f.invite, &f.email, &f.password, &f.name).await
     };
-    match identity::signup(&state, input).await {
-        Ok(s) => with_session_cookie(&state, &s.token, "/dashboard"),
+    match result {
+        Ok(token) => with_session_cookie(&state, &token, "/dashboard"),
         Err(e) => {
             signup_page(&state, e.status(), &csrf.0, &SignupForm { password: String::new(), ..f }, Some(e.detail))
         }
     }
 }
 
-pub async fn logout(State(state): State<AppState>, SignedIn(p, _): SignedIn) -> ApiResult<Response> {
+#[derive(Deserialize, Default)]
+pub struct LogoutForm {
+    /// A local path to go to after signing out (the invitation page's "switch accounts").
+    next: Option<String>,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    SignedIn(p, _): SignedIn,
+    WebForm(f): WebForm<LogoutForm>,
+) -> ApiResult<Response> {
     identity::logout(&state, &p).await?;
-    let mut res = Redirect::to("/login").into_response();
+    let to = f.next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/login".to_owned());
+    let mut res = Redirect::to(&to).into_response();
     res.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION));
     Ok(res)
+}
+
+/// The context every signed-in page starts from: title, navigation, CSRF token.
+pub async fn page_context(
+    state: &AppState,
+    p: &Principal,
+    session: &Session,
+    csrf: &str,
+    page: &str,
+    title: &str,
+) -> ApiResult<(serde_json::Map<String, Value>, Option<Scope>)> {
+    let (nav, active) = nav(state, p, session).await?;
+    let mut ctx = serde_json::Map::new();
+    ctx.insert("title".into(), json!(title));
+    ctx.insert("page".into(), json!(page));
+    ctx.insert("nav".into(), nav);
+    ctx.insert("csrf".into(), json!(csrf));
+    Ok((ctx, active))
 }
 
 pub async fn dashboard(

@@ -237,3 +237,50 @@ impl Drop for TestApp {
 pub fn email(tag: &str) -> String {
     format!("{tag}.{}@example.com", &uuid::Uuid::now_v7().simple().to_string()[20..])
 }
+
+impl TestApp {
+    /// Invites `email` into `ws`; returns the invitation id and the token from its link.
+    pub async fn invite(&self, token: &str, ws: &str, email: &str, role: &str) -> (String, String) {
+        let body = self
+            .post(&format!("/api/v1/workspaces/{ws}/invitations"), token, json!({ "email": email, "role": role }))
+            .await
+            .expect(201);
+        let url = body["invite_url"].as_str().expect("outbox mode shows the link");
+        (body["id"].as_str().unwrap().to_owned(), token_of(url))
+    }
+
+    pub async fn accept(&self, token: &str, invitation_token: &str) -> Res {
+        self.post("/api/v1/invitations/accept", token, json!({ "token": invitation_token })).await
+    }
+
+    /// Creates a workspace API key; returns (id, secret).
+    pub async fn create_key(&self, token: &str, ws: &str, role: &str) -> (String, String) {
+        let body = self
+            .post(&format!("/api/v1/workspaces/{ws}/api-keys"), token, json!({ "name": "test key", "role": role }))
+            .await
+            .expect(201);
+        (body["id"].as_str().unwrap().to_owned(), body["secret"].as_str().unwrap().to_owned())
+    }
+
+    /// The emails in the outbox, newest first.
+    pub async fn outbox(&self) -> Vec<callplane_store::emails::Email> {
+        let mut conn = self.state.db.conn().await.unwrap();
+        callplane_store::emails::recent(&mut conn, 100).await.unwrap()
+    }
+
+    /// Every byte the database holds (SQLite file and WAL), to prove secrets are not in it.
+    pub fn database_bytes(&self) -> Option<String> {
+        let file = self.data_dir.join("test.db");
+        if !file.exists() {
+            return None;
+        }
+        let mut all = std::fs::read(&file).unwrap();
+        all.extend(std::fs::read(self.data_dir.join("test.db-wal")).unwrap_or_default());
+        Some(String::from_utf8_lossy(&all).into_owned())
+    }
+}
+
+/// The `token` query parameter of a link.
+pub fn token_of(url: &str) -> String {
+    url.split("token=").nth(1).expect("token in link").split('&').next().unwrap().to_owned()
+}

@@ -2,12 +2,16 @@
 //! (`CALLPLANE_TEST_DATABASE`). Test names start with the SPEC ID they prove.
 
 mod access;
+mod account_admin;
 mod audit;
 mod auth;
 mod bad_input;
 mod browser;
 mod common;
 mod isolation;
+mod keys;
+mod roles;
 mod route_table;
+mod team;
 mod webdriver;
 mod workspaces;
