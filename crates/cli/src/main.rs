@@ -58,6 +58,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
+    /// Show the newest emails of the local outbox (invitations, set-password links):
+    /// where they go when no SMTP server is configured.
+    Outbox {
+        /// How many emails to show.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// Create a user with their own account and first workspace.
     CreateUser {
         #[arg(long)]
@@ -181,6 +188,23 @@ async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
 
 async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
     match command {
+        AdminCommand::Outbox { limit } => {
+            let mut conn = state.db.conn().await?;
+            let emails = callplane_store::emails::recent(&mut conn, limit.clamp(1, 1000)).await?;
+            if emails.is_empty() {
+                println!("the outbox is empty");
+            }
+            for e in emails {
+                let status = match (e.sent_at, &e.last_error) {
+                    (Some(_), _) => "sent".to_owned(),
+                    (None, Some(err)) => format!("not sent ({} attempts: {err})", e.attempts),
+                    (None, None) => "waiting in the outbox".to_owned(),
+                };
+                println!("── {} · to {} · {}", e.id, e.to_email, status);
+                println!("Subject: {}\n\n{}", e.subject, e.body.trim_end());
+            }
+            Ok(())
+        }
         AdminCommand::CreateUser { email, password, name, account, plan } => {
             let s = callplane_server::services::identity::create_user_from_cli(
                 state, &email, &password, &name, &account, &plan,

@@ -132,13 +132,7 @@ pub async fn revoke_org_key(ex: &mut impl Executor, account_id: &str, id: &str, 
 
 /// Revokes every live key a user created in the workspace (on removal: T3).
 pub async fn revoke_for_member(ex: &mut impl Executor, scope: &Scope, user_id: &str, now: i64) -> Result<u64> {
-    Ok(execute!(
-        ex,
-        "UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND created_by = $2 AND revoked_at IS NULL",
-        scope.workspace_id(),
-        user_id,
-        now
-    )?)
+    revoke_for_user_in(ex, scope.workspace_id(), user_id, now).await
 }
 
 /// Revokes every live key a user created in a workspace (by id, for account admins).

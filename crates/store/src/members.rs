@@ -27,15 +27,7 @@ pub async fn list(ex: &mut impl Executor, scope: &Scope) -> Result<Vec<Member>> 
 
 /// Adds a member to the workspace in scope.
 pub async fn add(ex: &mut impl Executor, scope: &Scope, user_id: &str, role: &str, now: i64) -> Result<()> {
-    execute!(
-        ex,
-        "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
-        scope.workspace_id(),
-        user_id,
-        role,
-        now
-    )?;
-    Ok(())
+    add_to_workspace(ex, scope.workspace_id(), user_id, role, now).await
 }
 
 /// One member of the workspace in scope.
@@ -51,19 +43,12 @@ pub async fn get(ex: &mut impl Executor, scope: &Scope, user_id: &str) -> Result
     .await)?)
 }
 
-pub async fn set_role(ex: &mut impl Executor, scope: &Scope, user_id: &str, role: &str) -> Result<bool> {
-    Ok(execute!(
-        ex,
-        "UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND user_id = $2",
-        scope.workspace_id(),
-        user_id,
-        role
-    )? > 0)
+pub async fn set_role(ex: &mut impl Executor, scope: &Scope, user_id: &str, role: &str) -> Result<()> {
+    set_role_in(ex, scope.workspace_id(), user_id, role).await
 }
 
-pub async fn remove(ex: &mut impl Executor, scope: &Scope, user_id: &str) -> Result<bool> {
-    Ok(execute!(ex, "DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2", scope.workspace_id(), user_id)?
-        > 0)
+pub async fn remove(ex: &mut impl Executor, scope: &Scope, user_id: &str) -> Result<()> {
+    remove_from_workspace(ex, scope.workspace_id(), user_id).await
 }
 
 /// One cell of the access review: a user's role in a workspace of the account.

@@ -6,6 +6,7 @@ use callplane_domain::Principal;
 use callplane_store::access::Scope;
 use callplane_store::accounts::Account;
 use callplane_store::api_keys::{self, NewKey};
+use callplane_store::Tx;
 use rand::RngCore;
 use serde_json::json;
 
@@ -49,43 +50,50 @@ fn creator(p: &Principal) -> ApiResult<&str> {
     }
 }
 
-/// A workspace key with `role`, not above the creator's own (K1).
-pub async fn create_for_workspace(state: &AppState, scope: &Scope, name: &str, role: &str) -> ApiResult<Created> {
-    let name = parse_key_name(name)?;
-    let user_id = creator(scope.principal())?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let perms = roles::assignable(&mut tx, scope.account_id(), role, true).await?;
-    roles::not_above(scope.permissions(), perms)?;
+/// Mints a key in the caller's transaction and records it (the secret never goes to the log).
+async fn insert(
+    tx: &mut Tx,
+    auditor: &Auditor<'_>,
+    workspace_id: Option<&str>,
+    name: &str,
+    role: &str,
+    user_id: &str,
+) -> ApiResult<Created> {
     let secret = new_secret();
     let id = new_id("key");
     let display_prefix = api_key::display_prefix(&secret);
     api_keys::create(
-        &mut tx,
+        tx,
         NewKey {
             id: &id,
-            account_id: scope.account_id(),
-            workspace_id: Some(scope.workspace_id()),
-            name: &name,
+            account_id: auditor.account_id,
+            workspace_id,
+            name,
             display_prefix: &display_prefix,
             secret_hash: &tokens::hash_token(&secret),
             role,
             created_by: user_id,
-            now,
+            now: auditor.now,
         },
     )
     .await?;
-    Auditor::for_scope(scope, now)
-        .record(
-            &mut tx,
-            "api_key.created",
-            ("api_key", &id),
-            None,
-            Some(json!({ "name": name, "role": role, "prefix": display_prefix })),
-        )
-        .await?;
-    tx.commit().await?;
+    let after = json!({ "name": name, "role": role, "prefix": display_prefix, "organization": workspace_id.is_none() });
+    auditor.record(tx, "api_key.created", ("api_key", &id), None, Some(after)).await?;
     Ok(Created { id, secret, display_prefix })
+}
+
+/// A workspace key with `role`, not above the creator's own (K1).
+pub async fn create_for_workspace(state: &AppState, scope: &Scope, name: &str, role: &str) -> ApiResult<Created> {
+    let name = parse_key_name(name)?;
+    let user_id = creator(scope.principal())?;
+    let mut tx = state.db.begin().await?;
+    let perms = roles::assignable(&mut tx, scope.account_id(), role, true).await?;
+    roles::not_above(scope.permissions(), perms)?;
+    let created =
+        insert(&mut tx, &Auditor::for_scope(scope, state.now()), Some(scope.workspace_id()), &name, role, user_id)
+            .await?;
+    tx.commit().await?;
+    Ok(created)
 }
 
 pub async fn revoke_in_workspace(state: &AppState, scope: &Scope, id: &str) -> ApiResult<()> {
@@ -116,39 +124,12 @@ pub async fn create_for_account(
     }
     let name = parse_key_name(name)?;
     let user_id = creator(actor)?;
-    let now = state.now();
     let mut tx = state.db.begin().await?;
     roles::assignable(&mut tx, &account.id, role, true).await?;
-    let secret = new_secret();
-    let id = new_id("key");
-    let display_prefix = api_key::display_prefix(&secret);
-    api_keys::create(
-        &mut tx,
-        NewKey {
-            id: &id,
-            account_id: &account.id,
-            workspace_id: None,
-            name: &name,
-            display_prefix: &display_prefix,
-            secret_hash: &tokens::hash_token(&secret),
-            role,
-            created_by: user_id,
-            now,
-        },
-    )
-    .await?;
-    let auditor = Auditor { account_id: &account.id, workspace_id: None, actor, now };
-    auditor
-        .record(
-            &mut tx,
-            "api_key.created",
-            ("api_key", &id),
-            None,
-            Some(json!({ "name": name, "role": role, "prefix": display_prefix, "organization": true })),
-        )
-        .await?;
+    let auditor = Auditor { account_id: &account.id, workspace_id: None, actor, now: state.now() };
+    let created = insert(&mut tx, &auditor, None, &name, role, user_id).await?;
     tx.commit().await?;
-    Ok(Created { id, secret, display_prefix })
+    Ok(created)
 }
 
 pub async fn revoke_for_account(state: &AppState, account_id: &str, actor: &Principal, id: &str) -> ApiResult<()> {

@@ -25,6 +25,15 @@ use crate::services::{keys, roles};
 use crate::state::AppState;
 use crate::web::pages::{page_context, WebForm};
 
+/// A form's outcome as what the page shows: a notice (or other fields) on success, the
+/// refusal's reason and status on failure.
+fn outcome(result: ApiResult<Value>) -> (StatusCode, Value) {
+    match result {
+        Ok(extra) => (StatusCode::OK, extra),
+        Err(e) => (e.status(), json!({ "error": e.detail })),
+    }
+}
+
 fn render(state: &AppState, status: StatusCode, template: &str, ctx: Map<String, Value>) -> Response {
     state.templates.render(status, template, Value::Object(ctx))
 }
@@ -224,10 +233,8 @@ async fn team_outcome(
     csrf: &str,
     result: ApiResult<Value>,
 ) -> ApiResult<Response> {
-    match result {
-        Ok(extra) => team_page(state, p, session, scope, csrf, StatusCode::OK, extra).await,
-        Err(e) => team_page(state, p, session, scope, csrf, e.status(), json!({ "error": e.detail })).await,
-    }
+    let (status, extra) = outcome(result);
+    team_page(state, p, session, scope, csrf, status, extra).await
 }
 
 #[derive(Deserialize)]
@@ -381,10 +388,9 @@ pub async fn create_key(
     scope: WorkspaceScope,
     WebForm(f): WebForm<KeyForm>,
 ) -> ApiResult<Response> {
-    match keys::create_for_workspace(&state, &scope, &f.name, &f.role).await {
-        Ok(c) => keys_page(&state, &p, &session, &scope, &csrf.0, StatusCode::OK, json!({ "secret": c.secret })).await,
-        Err(e) => keys_page(&state, &p, &session, &scope, &csrf.0, e.status(), json!({ "error": e.detail })).await,
-    }
+    let result = keys::create_for_workspace(&state, &scope, &f.name, &f.role).await;
+    let (status, extra) = outcome(result.map(|c| json!({ "secret": c.secret })));
+    keys_page(&state, &p, &session, &scope, &csrf.0, status, extra).await
 }
 
 pub async fn revoke_key(
@@ -394,12 +400,9 @@ pub async fn revoke_key(
     scope: WorkspaceScope,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    match keys::revoke_in_workspace(&state, &scope, &id).await {
-        Ok(()) => {
-            keys_page(&state, &p, &session, &scope, &csrf.0, StatusCode::OK, json!({ "notice": "Key revoked." })).await
-        }
-        Err(e) => keys_page(&state, &p, &session, &scope, &csrf.0, e.status(), json!({ "error": e.detail })).await,
-    }
+    let result = keys::revoke_in_workspace(&state, &scope, &id).await;
+    let (status, extra) = outcome(result.map(|()| json!({ "notice": "Key revoked." })));
+    keys_page(&state, &p, &session, &scope, &csrf.0, status, extra).await
 }
 
 /// Date inputs (`YYYY-MM-DD`) to the RFC 3339 the audit filters take.
@@ -607,7 +610,7 @@ pub mod account {
         Ok(crate::api::accounts::csv_response("access-review.csv", account_admin::access_review_csv(&rows)))
     }
 
-    async fn outcome(
+    async fn users_outcome(
         state: &AppState,
         p: &Principal,
         session: &Session,
@@ -616,10 +619,8 @@ pub mod account {
         result: ApiResult<Value>,
     ) -> ApiResult<Response> {
         let q = ReviewQuery::default();
-        match result {
-            Ok(extra) => users_page(state, p, session, caller, csrf, &q, StatusCode::OK, extra).await,
-            Err(e) => users_page(state, p, session, caller, csrf, &q, e.status(), json!({ "error": e.detail })).await,
-        }
+        let (status, extra) = super::outcome(result);
+        users_page(state, p, session, caller, csrf, &q, status, extra).await
     }
 
     #[derive(Deserialize)]
@@ -642,7 +643,7 @@ pub mod account {
             Ok(json!({ "notice": format!("{} was added to the account.", c.user.email), "password_link": c.set_password_link }))
         }
         .await;
-        outcome(&state, &p, &session, &caller, &csrf.0, result).await
+        users_outcome(&state, &p, &session, &caller, &csrf.0, result).await
     }
 
     #[derive(Deserialize)]
@@ -666,7 +667,7 @@ pub mod account {
             Ok(json!({ "notice": "Access granted." }))
         }
         .await;
-        outcome(&state, &p, &session, &caller, &csrf.0, result).await
+        users_outcome(&state, &p, &session, &caller, &csrf.0, result).await
     }
 
     pub async fn withdraw(
@@ -682,7 +683,7 @@ pub mod account {
             Ok(json!({ "notice": "Access withdrawn." }))
         }
         .await;
-        outcome(&state, &p, &session, &caller, &csrf.0, result).await
+        users_outcome(&state, &p, &session, &caller, &csrf.0, result).await
     }
 
     /// The permission matrix: one row per resource, a column per action.
@@ -774,23 +775,9 @@ pub mod account {
             roles::create(&state, &account.id, &p, &name, &perms).await
         }
         .await;
-        match result {
-            Ok(r) => {
-                render_roles(
-                    &state,
-                    &p,
-                    &session,
-                    &caller,
-                    &csrf.0,
-                    StatusCode::OK,
-                    json!({ "notice": format!("Role “{}” created.", r.name) }),
-                )
-                .await
-            }
-            Err(e) => {
-                render_roles(&state, &p, &session, &caller, &csrf.0, e.status(), json!({ "error": e.detail })).await
-            }
-        }
+        let (status, extra) =
+            super::outcome(result.map(|r| json!({ "notice": format!("Role “{}” created.", r.name) })));
+        render_roles(&state, &p, &session, &caller, &csrf.0, status, extra).await
     }
 
     pub async fn update_role(
@@ -807,23 +794,8 @@ pub mod account {
             roles::update(&state, &account.id, &p, &id, Some(&name), Some(&perms)).await
         }
         .await;
-        match result {
-            Ok(r) => {
-                render_roles(
-                    &state,
-                    &p,
-                    &session,
-                    &caller,
-                    &csrf.0,
-                    StatusCode::OK,
-                    json!({ "notice": format!("Role “{}” saved.", r.name) }),
-                )
-                .await
-            }
-            Err(e) => {
-                render_roles(&state, &p, &session, &caller, &csrf.0, e.status(), json!({ "error": e.detail })).await
-            }
-        }
+        let (status, extra) = super::outcome(result.map(|r| json!({ "notice": format!("Role “{}” saved.", r.name) })));
+        render_roles(&state, &p, &session, &caller, &csrf.0, status, extra).await
     }
 
     pub async fn delete_role(
@@ -838,22 +810,7 @@ pub mod account {
             roles::delete(&state, &account.id, &p, &id).await
         }
         .await;
-        match result {
-            Ok(()) => {
-                render_roles(
-                    &state,
-                    &p,
-                    &session,
-                    &caller,
-                    &csrf.0,
-                    StatusCode::OK,
-                    json!({ "notice": "Role deleted." }),
-                )
-                .await
-            }
-            Err(e) => {
-                render_roles(&state, &p, &session, &caller, &csrf.0, e.status(), json!({ "error": e.detail })).await
-            }
-        }
+        let (status, extra) = super::outcome(result.map(|()| json!({ "notice": "Role deleted." })));
+        render_roles(&state, &p, &session, &caller, &csrf.0, status, extra).await
     }
 }

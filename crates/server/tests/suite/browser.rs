@@ -101,3 +101,64 @@ async fn w5_browser_wrong_confirmation_is_refused_plainly() {
     assert!(b.exists(row).await);
     b.quit().await;
 }
+
+/// T1–T4 in the browser: the Owner invites a new person, the link (from the outbox) is
+/// opened in a fresh browser, the person signs up and lands in the workspace with the
+/// invited role; the Owner changes the role, then removes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t2_browser_invite_join_change_role_and_remove() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Studio North").await;
+    let invitee = email("newhire");
+
+    let a = Browser::start().await;
+    a.goto(&format!("{}/login", app.base)).await;
+    a.type_into("input[name=email]", &owner.email).await;
+    a.type_into("input[name=password]", "correct horse battery").await;
+    a.click("button[type=submit]").await;
+    a.find("main h1").await;
+    a.click("nav.links a[href='/settings/team']").await;
+    a.type_into("#invite-form input[name=email]", &invitee).await;
+    a.click("#invite-form button[type=submit]").await;
+    a.find("#invite-link").await;
+    // The same link is in the operator's outbox.
+    let outbox = app.outbox().await;
+    let mail = outbox.iter().find(|m| m.to_email == invitee).expect("email in the outbox");
+    let link = mail.body.lines().find(|l| l.contains("/invite?token=")).unwrap().trim().to_owned();
+
+    // A fresh browser (no cookies) opens the link and signs up.
+    let b = Browser::start().await;
+    b.goto(&link).await;
+    b.click("#invite-signup").await;
+    b.find("input[name=email][readonly]").await;
+    b.type_into("input[name=name]", "New Hire").await;
+    b.type_into("input[name=password]", "a fresh password").await;
+    b.click("button[type=submit]").await;
+    b.find("main h1").await;
+    assert!(b.url().await.ends_with("/dashboard"));
+    assert_eq!(b.text("main h1").await, "Studio North", "lands in the inviting workspace");
+    assert!(b.text("main .muted").await.contains("your role: member"));
+
+    // The Owner sees them, changes their role, then removes them.
+    a.goto(&format!("{}/settings/team", app.base)).await;
+    let row = format!("tr[data-member-email='{invitee}']");
+    assert_eq!(a.text(&format!("{row} td.role")).await, "Member");
+    let select = format!("{row} select[name=role]");
+    a.click(&select).await;
+    a.click(&format!("{select} option[value=viewer]")).await;
+    a.click(&format!("{row} button.change-role")).await;
+    a.find(".notice").await;
+    assert_eq!(a.text(&format!("{row} td.role")).await, "Viewer");
+    b.goto(&format!("{}/dashboard", app.base)).await;
+    assert!(b.text("main .muted").await.contains("your role: viewer"));
+
+    a.click(&format!("{row} button.remove-member")).await;
+    a.find(".notice").await;
+    assert!(!a.exists(&row).await, "gone from the members list");
+    // Their next request no longer reaches the workspace.
+    b.goto(&format!("{}/dashboard", app.base)).await;
+    b.find("main h1").await;
+    assert!(b.source().await.contains("not been given access to any workspace"));
+    a.quit().await;
+    b.quit().await;
+}

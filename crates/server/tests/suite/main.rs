@@ -12,6 +12,7 @@ mod isolation;
 mod keys;
 mod roles;
 mod route_table;
+mod smtp;
 mod team;
 mod webdriver;
 mod workspaces;
