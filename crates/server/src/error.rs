@@ -60,6 +60,7 @@ codes! {
     ValidationFailed => (UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields"),
     RegionImmutable => (UNPROCESSABLE_ENTITY, "region_immutable", "A workspace's region cannot change"),
     ConfirmationMismatch => (UNPROCESSABLE_ENTITY, "confirmation_mismatch", "The confirmation does not match the workspace name"),
+    RateLimited => (TOO_MANY_REQUESTS, "rate_limited", "Too many attempts"),
     Internal => (INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
 }
 

@@ -20,6 +20,7 @@ pub struct Inner {
     pub metrics: crate::api::system::Metrics,
     /// Wakes the email worker after a commit that queued mail.
     pub email_wakeup: tokio::sync::Notify,
+    pub login_limiter: crate::auth::limiter::LoginLimiter,
 }
 
 impl AppState {
@@ -31,6 +32,7 @@ impl AppState {
             templates: Templates::new(),
             metrics: Default::default(),
             email_wakeup: tokio::sync::Notify::new(),
+            login_limiter: Default::default(),
         }))
     }
 

@@ -5,6 +5,7 @@
 
 pub mod cookies;
 pub mod csrf;
+pub mod limiter;
 pub mod password;
 pub mod principal;
 pub mod scope;

@@ -134,13 +134,23 @@ pub async fn login(state: &AppState, email: &str, pass: &str) -> ApiResult<(User
     if pass.len() > password::MAX_LEN * 4 || parse_email(email).is_err() {
         return Err(invalid());
     }
+    let key = users::email_key(email);
+    if let Some(wait) = state.login_limiter.blocked(&key, state.now()) {
+        return Err(ApiError::new(
+            Code::RateLimited,
+            format!("Too many failed sign-in attempts for this email. Try again in {} minutes.", (wait + 59) / 60),
+        )
+        .with("retry_after", wait));
+    }
     let mut conn = state.db.conn().await?;
     let creds = users::credentials_by_email(&mut conn, email).await?;
     let stored = creds.as_ref().map_or(password::DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
     let ok = password::verify(pass.to_owned(), stored).await?;
     let Some(creds) = creds.filter(|_| ok) else {
+        state.login_limiter.failed(&key, state.now());
         return Err(invalid());
     };
+    state.login_limiter.succeeded(&key);
     let user = users::get(&mut conn, &creds.id).await?.ok_or_else(invalid)?;
     let first_active =
         workspaces::accessible(&mut conn, &user.id, Some("active")).await?.into_iter().next().map(|w| w.id);

@@ -113,3 +113,28 @@ async fn health_readiness_metrics_and_openapi_answer() {
     let doc = app.call(Method::GET, "/api/openapi.json", None, None).await.expect(200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
 }
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_throttled_per_email() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("throttled"), "Acme").await;
+    let attempt = |password: &'static str| {
+        let app = &app;
+        let email = u.email.clone();
+        async move {
+            app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "email": email, "password": password })))
+                .await
+        }
+    };
+    for _ in 0..10 {
+        attempt("wrong password").await.expect_problem(401, "invalid_credentials");
+    }
+    let r = attempt("correct horse battery").await;
+    r.expect_problem(429, "rate_limited");
+    assert!(r.body["retry_after"].as_i64().unwrap() > 0);
+    // Other addresses are unaffected; the lock lifts after the window.
+    let other = app.signup(&email("other"), "Other").await;
+    app.login(&other.email).await;
+    app.clock.advance(16 * callplane_domain::clock::MINUTE_MS);
+    attempt("correct horse battery").await.expect(200);
+}

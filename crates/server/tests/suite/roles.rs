@@ -88,3 +88,34 @@ async fn w7_switching_needs_workspaces_switch() {
     r.expect_problem(403, "permission_denied");
     assert_eq!(r.body["permission"], "workspaces_switch");
 }
+
+#[tokio::test]
+async fn a2_the_dashboard_edits_roles_as_a_grid_of_checkboxes() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Acme").await;
+    let html = crate::workspaces::page(&app, "/account/roles", &owner.token).await;
+    for p in callplane_domain::Permission::ALL {
+        assert!(
+            html.contains(&format!("type=\"checkbox\" name=\"permissions\" value=\"{}\"", p.as_str())),
+            "{p} has a checkbox"
+        );
+    }
+    // Submitting the grid creates the role with exactly the ticked permissions.
+    let csrf = "grid-csrf";
+    let res = app
+        .http
+        .post(format!("{}/account/roles", app.base))
+        .header("cookie", format!("cp_session={}; cp_csrf={csrf}", owner.token))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={csrf}&name=Editor&permissions=contacts_view&permissions=contacts_edit&permissions=agents_edit"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Role “Editor” created."));
+    let roles = app.get(&format!("/api/v1/accounts/{}/roles", owner.account_id), &owner.token).await.expect(200);
+    let editor = roles["data"].as_array().unwrap().iter().find(|r| r["name"] == "Editor").unwrap();
+    assert_eq!(editor["permissions"], serde_json::json!(["contacts_view", "contacts_edit", "agents_edit"]));
+}
