@@ -136,6 +136,8 @@ pub struct AccountCaller {
     permission: Permission,
     /// The `{acct}` path segment, on routes that name the account.
     path_account: Option<String>,
+    /// That account, once authorized by the extractor.
+    authorized: Option<accounts::Account>,
 }
 
 impl FromRequestParts<AppState> for AccountCaller {
@@ -147,12 +149,18 @@ impl FromRequestParts<AppState> for AccountCaller {
         };
         let auth = authenticate(parts, state).await?.ok_or_else(ApiError::unauthenticated)?;
         let session = auth.session.ok_or_else(session_required)?;
-        Ok(Self {
+        let caller = Self {
             principal: auth.principal,
             session,
             permission,
             path_account: path_param(parts, state, "acct").await,
-        })
+        };
+        // A route that names its account is resolved and authorized here, before the
+        // body is read: an account the caller does not belong to is a 404 first.
+        if caller.path_account.is_some() {
+            caller.authorize(state, None).await?;
+        }
+        Ok(caller)
     }
 }
 
@@ -161,6 +169,9 @@ impl AccountCaller {
     /// else the first account the user administers, else their first account. Accounts
     /// the user does not belong to answer 404.
     pub async fn authorize(&self, state: &AppState, named: Option<&str>) -> ApiResult<accounts::Account> {
+        if let (Some(account), None) = (&self.authorized, named) {
+            return Ok(account.clone());
+        }
         let mut conn = state.db.conn().await?;
         let mine = accounts::for_user(&mut conn, self.principal.user_id()).await?;
         let chosen = match named.or(self.path_account.as_deref()) {

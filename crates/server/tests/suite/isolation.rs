@@ -77,11 +77,23 @@ async fn i1_no_route_reaches_another_workspace_and_nothing_changes() {
             assert!(!me.to_string().contains(ws_id.as_str()));
         }
     }
-    for (user, other_account) in [(&b, &a.account_id), (&a, &b.account_id), (&viewer, &b.account_id)] {
+    // Every account route, with the id of an account the user does not belong to.
+    let account_routes: Vec<_> =
+        callplane_server::route_table().into_iter().filter(|r| r.path.contains("{acct}")).collect();
+    assert!(account_routes.len() >= 10);
+    for (user, victim) in [(&b, &a), (&a, &b), (&viewer, &b), (&admin, &a), (&member, &a)] {
         let r = app
-            .post("/api/v1/workspaces", &user.token, json!({ "name": "Planted", "account_id": other_account }))
+            .post("/api/v1/workspaces", &user.token, json!({ "name": "Planted", "account_id": victim.account_id }))
             .await;
         r.expect_problem(404, "not_found");
+        for route in &account_routes {
+            let path = crate::route_table::fill(route.path, &victim.workspace_id, &victim.account_id, &victim.user_id);
+            let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+            let body = json!({ "name": "pwned", "role": "viewer", "email": "x@example.com", "permissions": [] });
+            let res = app.call(method, &path, Some(&user.token), Some(body)).await;
+            res.expect_problem(404, "not_found");
+            tried += 1;
+        }
     }
     assert!(tried >= 60, "tried {tried} cross-workspace requests");
     assert_eq!(app.snapshot().await, before, "no cross-workspace request changed anything");

@@ -83,9 +83,9 @@ impl Browser {
         self.cmd(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or("").to_owned()
     }
 
-    /// Waits up to five seconds for `css` to match; returns the element id.
+    /// Waits up to fifteen seconds for `css` to match (CI machines are busy); returns the element id.
     pub async fn find(&self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let v = self
                 .cmd(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css })))
