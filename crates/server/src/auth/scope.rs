@@ -149,16 +149,17 @@ impl FromRequestParts<AppState> for AccountCaller {
         };
         let auth = authenticate(parts, state).await?.ok_or_else(ApiError::unauthenticated)?;
         let session = auth.session.ok_or_else(session_required)?;
-        let caller = Self {
+        let mut caller = Self {
             principal: auth.principal,
             session,
             permission,
             path_account: path_param(parts, state, "acct").await,
+            authorized: None,
         };
         // A route that names its account is resolved and authorized here, before the
         // body is read: an account the caller does not belong to is a 404 first.
         if caller.path_account.is_some() {
-            caller.authorize(state, None).await?;
+            caller.authorized = Some(caller.authorize(state, None).await?);
         }
         Ok(caller)
     }
