@@ -22,6 +22,29 @@ use crate::services::identity::{self, SignupInput};
 use crate::services::workspaces::{self as svc, CreateInput, UpdateInput};
 use crate::state::AppState;
 
+/// What every signed-in dashboard handler starts from: state, the form token, the
+/// user and their session.
+pub struct Dash {
+    pub state: AppState,
+    pub csrf: CsrfToken,
+    pub p: Principal,
+    pub session: Session,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Dash {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> ApiResult<Self> {
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("dashboard route without CSRF layer"))?;
+        let SignedIn(p, session) = SignedIn::from_request_parts(parts, state).await?;
+        Ok(Dash { state: state.clone(), csrf, p, session })
+    }
+}
+
 /// `Form<T>` whose rejections are problem documents (shown as an error page).
 pub struct WebForm<T>(pub T);
 
@@ -217,12 +240,7 @@ pub async fn page_context(
     Ok((ctx, active))
 }
 
-pub async fn dashboard(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
-    scope: WorkspaceScope,
-) -> ApiResult<Response> {
+pub async fn dashboard(Dash { state, csrf, p, session }: Dash, scope: WorkspaceScope) -> ApiResult<Response> {
     let (nav, _) = nav(&state, &p, &session).await?;
     let mut conn = state.db.conn().await?;
     let ws = workspaces::get(&mut conn, &scope).await?;
@@ -305,12 +323,7 @@ async fn workspaces_page(
     ))
 }
 
-pub async fn workspaces(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
-    Query(done): Query<Done>,
-) -> ApiResult<Response> {
+pub async fn workspaces(Dash { state, csrf, p, session }: Dash, Query(done): Query<Done>) -> ApiResult<Response> {
     let notice = match done.done.as_deref() {
         Some("created") => Some("Workspace created. You are now working in it."),
         Some("updated") => Some("Workspace updated."),
@@ -333,9 +346,7 @@ pub struct CreateForm {
 }
 
 pub async fn create_workspace(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     caller: AccountCaller,
     WebForm(f): WebForm<CreateForm>,
 ) -> ApiResult<Response> {
@@ -363,9 +374,7 @@ pub struct EditForm {
 }
 
 pub async fn edit_workspace(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     WebForm(f): WebForm<EditForm>,
 ) -> ApiResult<Response> {
@@ -382,9 +391,7 @@ pub struct DeleteForm {
 }
 
 pub async fn delete_workspace(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     WebForm(f): WebForm<DeleteForm>,
 ) -> ApiResult<Response> {

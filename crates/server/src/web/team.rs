@@ -17,13 +17,13 @@ use crate::api::audit::{events_csv, AuditParams};
 use crate::api::views::rfc3339;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::principal::MaybeSignedIn;
-use crate::auth::{tokens, AccountCaller, SignedIn, WorkspaceScope};
+use crate::auth::{tokens, AccountCaller, WorkspaceScope};
 use crate::error::{ApiError, ApiResult};
 use crate::services::account_admin::{self, ReviewFilter};
 use crate::services::team::{self, Lookup};
 use crate::services::{keys, roles};
 use crate::state::AppState;
-use crate::web::pages::{page_context, WebForm};
+use crate::web::pages::{page_context, Dash, WebForm};
 
 /// A form's outcome as what the page shows: a notice (or other fields) on success, the
 /// refusal's reason and status on failure.
@@ -215,12 +215,7 @@ async fn team_page(
     Ok(render(state, status, "team.html", ctx))
 }
 
-pub async fn team(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
-    scope: WorkspaceScope,
-) -> ApiResult<Response> {
+pub async fn team(Dash { state, csrf, p, session }: Dash, scope: WorkspaceScope) -> ApiResult<Response> {
     team_page(&state, &p, &session, &scope, &csrf.0, StatusCode::OK, json!({})).await
 }
 
@@ -244,9 +239,7 @@ pub struct InviteForm {
 }
 
 pub async fn invite(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     WebForm(f): WebForm<InviteForm>,
 ) -> ApiResult<Response> {
@@ -257,9 +250,7 @@ pub async fn invite(
 }
 
 pub async fn resend(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -270,9 +261,7 @@ pub async fn resend(
 }
 
 pub async fn revoke_invitation(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -286,9 +275,7 @@ pub struct RoleForm {
 }
 
 pub async fn change_role(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     Path(user): Path<String>,
     WebForm(f): WebForm<RoleForm>,
@@ -300,9 +287,7 @@ pub async fn change_role(
 }
 
 pub async fn remove_member(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     Path(user): Path<String>,
 ) -> ApiResult<Response> {
@@ -318,9 +303,7 @@ pub struct TransferForm {
 }
 
 pub async fn transfer(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     WebForm(f): WebForm<TransferForm>,
 ) -> ApiResult<Response> {
@@ -366,12 +349,7 @@ async fn keys_page(
     Ok(render(state, status, "keys.html", ctx))
 }
 
-pub async fn keys(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
-    scope: WorkspaceScope,
-) -> ApiResult<Response> {
+pub async fn keys(Dash { state, csrf, p, session }: Dash, scope: WorkspaceScope) -> ApiResult<Response> {
     keys_page(&state, &p, &session, &scope, &csrf.0, StatusCode::OK, json!({})).await
 }
 
@@ -382,9 +360,7 @@ pub struct KeyForm {
 }
 
 pub async fn create_key(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     WebForm(f): WebForm<KeyForm>,
 ) -> ApiResult<Response> {
@@ -394,9 +370,7 @@ pub async fn create_key(
 }
 
 pub async fn revoke_key(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -431,9 +405,7 @@ pub struct AuditQuery {
 
 /// The audit log page (A6): filters by actor, action and date; CSV export.
 pub async fn audit(
-    State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
-    SignedIn(p, session): SignedIn,
+    Dash { state, csrf, p, session }: Dash,
     scope: WorkspaceScope,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Response> {
@@ -590,9 +562,7 @@ pub mod account {
     }
 
     pub async fn users(
-        State(state): State<AppState>,
-        Extension(csrf): Extension<CsrfToken>,
-        SignedIn(p, session): SignedIn,
+        Dash { state, csrf, p, session }: Dash,
         caller: AccountCaller,
         Query(q): Query<ReviewQuery>,
     ) -> ApiResult<Response> {
@@ -631,9 +601,7 @@ pub mod account {
     }
 
     pub async fn create_user(
-        State(state): State<AppState>,
-        Extension(csrf): Extension<CsrfToken>,
-        SignedIn(p, session): SignedIn,
+        Dash { state, csrf, p, session }: Dash,
         caller: AccountCaller,
         WebForm(f): WebForm<NewUserForm>,
     ) -> ApiResult<Response> {
@@ -654,9 +622,7 @@ pub mod account {
     }
 
     pub async fn grant(
-        State(state): State<AppState>,
-        Extension(csrf): Extension<CsrfToken>,
-        SignedIn(p, session): SignedIn,
+        Dash { state, csrf, p, session }: Dash,
         caller: AccountCaller,
         WebForm(f): WebForm<GrantForm>,
     ) -> ApiResult<Response> {
@@ -671,9 +637,7 @@ pub mod account {
     }
 
     pub async fn withdraw(
-        State(state): State<AppState>,
-        Extension(csrf): Extension<CsrfToken>,
-        SignedIn(p, session): SignedIn,
+        Dash { state, csrf, p, session }: Dash,
         caller: AccountCaller,
         WebForm(f): WebForm<GrantForm>,
     ) -> ApiResult<Response> {
@@ -712,12 +676,7 @@ pub mod account {
             .collect()
     }
 
-    pub async fn roles_page(
-        State(state): State<AppState>,
-        Extension(csrf): Extension<CsrfToken>,
-        SignedIn(p, session): SignedIn,
-        caller: AccountCaller,
-    ) -> ApiResult<Response> {
+    pub async fn roles_page(Dash { state, csrf, p, session }: Dash, caller: AccountCaller) -> ApiResult<Response> {
         render_roles(&state, &p, &session, &caller, &csrf.0, StatusCode::OK, json!({})).await
     }
 
@@ -763,9 +722,7 @@ pub mod account {
     }
 
     pub async fn create_role(
-        State(state): State<AppState>,
-        Extension(csrf): Extension<CsrfToken>,
-        SignedIn(p, session): SignedIn,
+        Dash { state, csrf, p, session }: Dash,
         caller: AccountCaller,
         body: Bytes,
     ) -> ApiResult<Response> {
@@ -781,9 +738,7 @@ pub mod account {
     }
 
     pub async fn update_role(
-        State(state): State<AppState>,
-        Extension(csrf): Extension<CsrfToken>,
-        SignedIn(p, session): SignedIn,
+        Dash { state, csrf, p, session }: Dash,
         caller: AccountCaller,
         Path(id): Path<String>,
         body: Bytes,
@@ -799,9 +754,7 @@ pub mod account {
     }
 
     pub async fn delete_role(
-        State(state): State<AppState>,
-        Extension(csrf): Extension<CsrfToken>,
-        SignedIn(p, session): SignedIn,
+        Dash { state, csrf, p, session }: Dash,
         caller: AccountCaller,
         Path(id): Path<String>,
     ) -> ApiResult<Response> {
