@@ -124,6 +124,8 @@ async fn start_session(
         },
     )
     .await?;
+    // Signing in counts as activity (the members list's "last active").
+    sessions::touch(tx, session_id, user_id, now).await?;
     Ok(token)
 }
 

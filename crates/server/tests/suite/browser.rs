@@ -149,6 +149,14 @@ async fn t2_browser_invite_join_change_role_and_remove() {
     a.click(&format!("{row} button.change-role")).await;
     a.find(".notice").await;
     assert_eq!(a.text(&format!("{row} td.role")).await, "Viewer");
+    if let Ok(dir) = std::env::var("CALLPLANE_SCREENSHOTS") {
+        a.screenshot(&std::path::Path::new(&dir).join("team.png")).await;
+        a.goto(&format!("{}/account/roles", app.base)).await;
+        a.screenshot(&std::path::Path::new(&dir).join("roles.png")).await;
+        a.goto(&format!("{}/audit", app.base)).await;
+        a.screenshot(&std::path::Path::new(&dir).join("audit.png")).await;
+        a.goto(&format!("{}/settings/team", app.base)).await;
+    }
     b.goto(&format!("{}/dashboard", app.base)).await;
     assert!(b.text("main .muted").await.contains("your role: viewer"));
 
