@@ -95,6 +95,33 @@ async fn i1_no_route_reaches_another_workspace_and_nothing_changes() {
             tried += 1;
         }
     }
-    assert!(tried >= 60, "tried {tried} cross-workspace requests");
     assert_eq!(app.snapshot().await, before, "no cross-workspace request changed anything");
+    // API keys are principals too: a workspace key of A One and an organization key of
+    // account B reach nothing outside their bounds.
+    app.set_plan(&b.account_id, "enterprise").await;
+    let (_, ws_key) = app.create_key(&a.token, &a.workspace_id, "admin").await;
+    let org = app
+        .post(
+            &format!("/api/v1/accounts/{}/api-keys", b.account_id),
+            &b.token,
+            json!({ "name": "org", "role": "owner" }),
+        )
+        .await
+        .expect(201);
+    let org_key = org["secret"].as_str().unwrap().to_owned();
+    let before_keys = app.snapshot().await;
+    for (key, outside) in [(&ws_key, vec![&a_two, &b.workspace_id]), (&org_key, vec![&a.workspace_id, &a_two])] {
+        for ws_id in outside {
+            for r in routes.iter().filter(|r| r.path.starts_with("/api/")) {
+                let path = crate::route_table::fill(r.path, ws_id, &a.account_id, &a.user_id);
+                let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
+                let body =
+                    json!({ "confirm_name": "A Two", "name": "pwned", "role": "viewer", "email": "x@example.com" });
+                app.call(method, &path, Some(key), Some(body)).await.expect_problem(404, "not_found");
+                tried += 1;
+            }
+        }
+    }
+    assert_eq!(app.snapshot().await, before_keys, "no key reached outside its bounds");
+    assert!(tried >= 60, "tried {tried} cross-workspace requests");
 }
