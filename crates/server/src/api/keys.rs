@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::views::{ApiKeyView, CreatedKeyView, Page, Problem};
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiQuery, PageParams};
 use crate::auth::{AccountCaller, WorkspaceScope};
 use crate::error::ApiResult;
 use crate::services::keys;
@@ -26,13 +26,18 @@ fn created(c: keys::Created) -> (StatusCode, Json<CreatedKeyView>) {
     (StatusCode::CREATED, Json(CreatedKeyView { id: c.id, secret: c.secret, prefix: c.display_prefix }))
 }
 
-#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/api-keys", tag = "api-keys", params(("ws" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/api-keys", tag = "api-keys", params(("ws" = String, Path), PageParams),
     security(("bearer" = [])),
     responses((status = 200, body = Page<ApiKeyView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn list(State(state): State<AppState>, scope: WorkspaceScope) -> ApiResult<Json<Page<ApiKeyView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    scope: WorkspaceScope,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<ApiKeyView>>> {
+    page.limit()?;
     let mut conn = state.db.conn().await?;
     let rows = api_keys::list_for_workspace(&mut conn, &scope).await?;
-    Ok(Json(Page { data: rows.iter().map(ApiKeyView::from).collect(), next_cursor: None }))
+    Ok(Json(page.page(&rows, ApiKeyView::from)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/api-keys", tag = "api-keys", params(("ws" = String, Path)),
@@ -58,14 +63,19 @@ pub async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/accounts/{acct}/api-keys", tag = "api-keys", params(("acct" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/accounts/{acct}/api-keys", tag = "api-keys", params(("acct" = String, Path), PageParams),
     security(("bearer" = [])),
     responses((status = 200, body = Page<ApiKeyView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn list_org(State(state): State<AppState>, caller: AccountCaller) -> ApiResult<Json<Page<ApiKeyView>>> {
+pub async fn list_org(
+    State(state): State<AppState>,
+    caller: AccountCaller,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<ApiKeyView>>> {
+    page.limit()?;
     let account = caller.authorize(&state, None).await?;
     let mut conn = state.db.conn().await?;
     let rows = api_keys::list_for_account(&mut conn, &account.id).await?;
-    Ok(Json(Page { data: rows.iter().map(ApiKeyView::from).collect(), next_cursor: None }))
+    Ok(Json(page.page(&rows, ApiKeyView::from)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts/{acct}/api-keys", tag = "api-keys", params(("acct" = String, Path)),

@@ -96,12 +96,26 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
 
 /// `?limit=` (default 50, 1–500) and `?cursor=`.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct PageParams {
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 impl PageParams {
+    /// One page of a list that is read whole (a workspace's members, keys, invitations,
+    /// a user's workspaces: short lists); the cursor is an offset into it.
+    pub fn page<'a, T, V>(&self, all: &'a [T], view: impl Fn(&'a T) -> V) -> ApiResult<views::Page<V>> {
+        let limit = self.limit()? as usize;
+        let offset = match &self.cursor {
+            None => 0,
+            Some(c) => c.parse::<usize>().map_err(|_| ApiError::invalid("cursor", "is not a valid cursor"))?,
+        };
+        let data = all.iter().skip(offset).take(limit).map(view).collect();
+        let next_cursor = (offset + limit < all.len()).then(|| (offset + limit).to_string());
+        Ok(views::Page { data, next_cursor })
+    }
+
     pub fn limit(&self) -> ApiResult<i64> {
         match self.limit {
             None => Ok(50),

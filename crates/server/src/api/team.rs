@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::views::{InvitationView, MemberView, Page, Problem, RoleView};
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiQuery, PageParams};
 use crate::auth::{Caller, WorkspaceScope};
 use crate::error::ApiResult;
 use crate::services::team;
@@ -76,17 +76,19 @@ pub async fn roles(State(state): State<AppState>, scope: WorkspaceScope) -> ApiR
     Ok(Json(Page { data, next_cursor: None }))
 }
 
-#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/invitations", tag = "invitations", params(("ws" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/invitations", tag = "invitations", params(("ws" = String, Path), PageParams),
     security(("bearer" = [])),
     responses((status = 200, body = Page<InvitationView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_invitations(
     State(state): State<AppState>,
     scope: WorkspaceScope,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<InvitationView>>> {
+    page.limit()?;
     let mut conn = state.db.conn().await?;
     let rows = invitations::list(&mut conn, &scope).await?;
     let now = state.now();
-    Ok(Json(Page { data: rows.iter().map(|i| InvitationView::new(i, now, None)).collect(), next_cursor: None }))
+    Ok(Json(page.page(&rows, |i| InvitationView::new(i, now, None))?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -38,17 +38,10 @@ pub async fn list(
         Some(_) => return Err(ApiError::invalid("status", "must be active, inactive or all")),
     };
     let page = PageParams { limit: q.limit, cursor: q.cursor };
-    let limit = page.limit()? as usize;
-    // The list is small (a user's workspaces); the cursor is an offset into it.
-    let offset = match &page.cursor {
-        None => 0,
-        Some(c) => c.parse::<usize>().map_err(|_| ApiError::invalid("cursor", "is not a valid cursor"))?,
-    };
+    page.limit()?;
     let mut conn = state.db.conn().await?;
     let all = workspaces::accessible(&mut conn, p.user_id(), status).await?;
-    let data: Vec<WorkspaceView> = all.iter().skip(offset).take(limit).map(WorkspaceView::from).collect();
-    let next_cursor = (offset + limit < all.len()).then(|| (offset + limit).to_string());
-    Ok(Json(Page { data, next_cursor }))
+    Ok(Json(page.page(&all, WorkspaceView::from)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -294,3 +294,29 @@ async fn a1_exactly_one_owner_and_ownership_transfer() {
         .expect_problem(403, "permission_denied");
     app.post(&format!("{base}/ownership"), &admin.token, json!({ "user_id": owner.user_id })).await.expect(204);
 }
+
+#[tokio::test]
+async fn t3_member_lists_page_with_limit_and_cursor() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Acme").await;
+    for i in 0..3 {
+        let u = app.signup(&email(&format!("m{i}")), "Home").await;
+        app.add_member(&owner.workspace_id, &u.user_id, "viewer").await;
+    }
+    let base = format!("/api/v1/workspaces/{}/members", owner.workspace_id);
+    let mut seen = Vec::new();
+    let mut path = format!("{base}?limit=3");
+    loop {
+        let page = app.get(&path, &owner.token).await.expect(200);
+        seen.extend(page["data"].as_array().unwrap().iter().map(|m| m["user_id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("{base}?limit=3&cursor={c}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 4, "every member exactly once across pages");
+    app.get(&format!("{base}?limit=0"), &owner.token).await.expect_problem(422, "validation_failed");
+    app.get(&format!("{base}?cursor=x"), &owner.token).await.expect_problem(422, "validation_failed");
+}
