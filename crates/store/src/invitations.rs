@@ -33,6 +33,17 @@ impl Invitation {
     }
 }
 
+/// `SELECT <every Invitation column> FROM invitations WHERE <condition>`, as one static string.
+macro_rules! select_where {
+    ($condition:literal) => {
+        concat!(
+            "SELECT workspace_id, id, email, role, invited_by, created_at, expires_at, last_sent_at, accepted_at, revoked_at
+             FROM invitations WHERE ",
+            $condition
+        )
+    };
+}
+
 pub struct NewInvitation<'a> {
     pub id: &'a str,
     pub email: &'a str,
@@ -69,41 +80,27 @@ pub async fn create(ex: &mut impl Executor, scope: &Scope, i: NewInvitation<'_>)
 /// The workspace's invitations, newest first.
 pub async fn list(ex: &mut impl Executor, scope: &Scope) -> Result<Vec<Invitation>> {
     Ok(on!(ex, |c| {
-        sqlx::query_as(
-        "SELECT workspace_id, id, email, role, invited_by, created_at, expires_at, last_sent_at, accepted_at, revoked_at
-         FROM invitations WHERE workspace_id = $1 ORDER BY id DESC"
-    )
-    .bind(scope.workspace_id())
-    .fetch_all(c)
-    .await
+        sqlx::query_as(select_where!("workspace_id = $1 ORDER BY id DESC"))
+            .bind(scope.workspace_id())
+            .fetch_all(c)
+            .await
     })?)
 }
 
 pub async fn get(ex: &mut impl Executor, scope: &Scope, id: &str) -> Result<Option<Invitation>> {
     Ok(on!(ex, |c| {
-        sqlx::query_as(
-        "SELECT workspace_id, id, email, role, invited_by, created_at, expires_at, last_sent_at, accepted_at, revoked_at
-         FROM invitations WHERE workspace_id = $1 AND id = $2"
-    )
-    .bind(scope.workspace_id())
-    .bind(id)
-    .fetch_optional(c)
-    .await
+        sqlx::query_as(select_where!("workspace_id = $1 AND id = $2"))
+            .bind(scope.workspace_id())
+            .bind(id)
+            .fetch_optional(c)
+            .await
     })?)
 }
 
 /// The invitation a token opens, whatever its state; accepting is the one place that
 /// reads invitations without a scope, because the token is the credential.
 pub async fn by_token_hash(ex: &mut impl Executor, token_hash: &str) -> Result<Option<Invitation>> {
-    Ok(on!(ex, |c| {
-        sqlx::query_as(
-        "SELECT workspace_id, id, email, role, invited_by, created_at, expires_at, last_sent_at, accepted_at, revoked_at
-         FROM invitations WHERE token_hash = $1"
-    )
-    .bind(token_hash)
-    .fetch_optional(c)
-    .await
-    })?)
+    Ok(on!(ex, |c| { sqlx::query_as(select_where!("token_hash = $1")).bind(token_hash).fetch_optional(c).await })?)
 }
 
 /// Pending invitations for an email in the workspace (to replace them on re-invite).

@@ -107,7 +107,8 @@ pub async fn access_review(
 ) -> ApiResult<Response> {
     let account = caller.authorize(&state, None).await?;
     let filter = ReviewFilter { user: q.user.as_deref(), workspace: q.workspace.as_deref(), role: q.role.as_deref() };
-    let rows = account_admin::access_review(&state, &account, &filter).await?;
+    let rows: Vec<_> =
+        account_admin::access_review(&state, &account).await?.into_iter().filter(|r| filter.matches(r)).collect();
     Ok(match q.format.as_deref() {
         Some("csv") => csv_response("access-review.csv", account_admin::access_review_csv(&rows)),
         _ => Json(Page { data: rows.iter().map(AccessRowView::from).collect(), next_cursor: None }).into_response(),

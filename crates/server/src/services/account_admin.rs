@@ -217,30 +217,30 @@ pub struct ReviewFilter<'a> {
     pub role: Option<&'a str>,
 }
 
+impl ReviewFilter<'_> {
+    pub fn matches(&self, r: &AccessRow) -> bool {
+        let contains = |hay: Option<&str>, needle: Option<&str>| match needle.filter(|n| !n.is_empty()) {
+            None => true,
+            Some(n) => hay.is_some_and(|h| h.to_lowercase().contains(&n.to_lowercase())),
+        };
+        (contains(Some(&r.email), self.user) || contains(Some(&r.name), self.user))
+            && contains(r.workspace_name.as_deref(), self.workspace)
+            && contains(r.role.as_deref(), self.role)
+    }
+}
+
 /// Who reaches what in the account: one row per user and workspace membership (users
-/// with no membership appear once, with no workspace).
-pub async fn access_review(state: &AppState, account: &Account, f: &ReviewFilter<'_>) -> ApiResult<Vec<AccessRow>> {
+/// with no membership appear once, with no workspace), roles shown by their labels.
+pub async fn access_review(state: &AppState, account: &Account) -> ApiResult<Vec<AccessRow>> {
     let mut conn = state.db.conn().await?;
-    let rows = members::access_review(&mut conn, &account.id).await?;
+    let mut rows = members::access_review(&mut conn, &account.id).await?;
     let custom = callplane_store::roles::list(&mut conn, &account.id).await?;
-    let contains = |hay: Option<&str>, needle: Option<&str>| match needle.filter(|n| !n.is_empty()) {
-        None => true,
-        Some(n) => hay.is_some_and(|h| h.to_lowercase().contains(&n.to_lowercase())),
-    };
-    Ok(rows
-        .into_iter()
-        .map(|mut r| {
-            if let Some(role) = &r.role {
-                r.role = Some(roles::label(role, custom.iter().find(|c| &c.id == role).map(|c| c.name.as_str())));
-            }
-            r
-        })
-        .filter(|r| {
-            (contains(Some(&r.email), f.user) || contains(Some(&r.name), f.user))
-                && contains(r.workspace_name.as_deref(), f.workspace)
-                && contains(r.role.as_deref(), f.role)
-        })
-        .collect())
+    for r in &mut rows {
+        if let Some(role) = &r.role {
+            r.role = Some(roles::label(role, custom.iter().find(|c| &c.id == role).map(|c| c.name.as_str())));
+        }
+    }
+    Ok(rows)
 }
 
 /// The access review as CSV (RFC 4180 quoting; cells that a spreadsheet would run as a

@@ -49,9 +49,9 @@ async fn queue_invitation_email(
     email::queue(tx, state, to, &subject, &body).await
 }
 
-async fn role_label(state: &AppState, account_id: &str, role: &str) -> ApiResult<String> {
-    let mut conn = state.db.conn().await?;
-    let custom = callplane_store::roles::get(&mut conn, account_id, role).await?;
+/// The role's name as people read it, looked up in the caller's transaction.
+async fn role_label(ex: &mut impl callplane_store::Executor, account_id: &str, role: &str) -> ApiResult<String> {
+    let custom = callplane_store::roles::get(ex, account_id, role).await?;
     Ok(roles::label(role, custom.as_ref().map(|r| r.name.as_str())))
 }
 
@@ -90,7 +90,7 @@ pub async fn invite(state: &AppState, scope: &Scope, email_addr: &str, role: &st
     )
     .await?;
     let link = invite_link(state, &token);
-    let label = role_label(state, scope.account_id(), role).await?;
+    let label = role_label(&mut tx, scope.account_id(), role).await?;
     queue_invitation_email(&mut tx, state, scope, &email_addr, &label, &link).await?;
     Auditor::for_scope(scope, now)
         .record(
@@ -123,7 +123,7 @@ pub async fn resend(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Sent
     let token = tokens::random_token();
     invitations::renew(&mut tx, scope, id, &tokens::hash_token(&token), now, now + INVITATION_TTL_MS).await?;
     let link = invite_link(state, &token);
-    let label = role_label(state, scope.account_id(), &inv.role).await?;
+    let label = role_label(&mut tx, scope.account_id(), &inv.role).await?;
     queue_invitation_email(&mut tx, state, scope, &inv.email, &label, &link).await?;
     Auditor::for_scope(scope, now)
         .record(&mut tx, "invitation.resent", ("invitation", id), None, Some(json!({ "email": inv.email })))
