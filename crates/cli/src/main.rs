@@ -110,18 +110,19 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate { overrides } => {
             apply(&mut config, &overrides);
             init_logs(&config);
-            // Building the application applies the migrations; bind an ephemeral port.
-            config.server.addr = SocketAddr::from(([127, 0, 0, 1], 0));
-            let app = Application::build(config, Arc::new(SystemClock)).await?;
-            println!("migrations applied ({})", app.state().db.backend());
+            let state = callplane_server::open(config, Arc::new(SystemClock)).await?;
+            println!(
+                "migrations applied ({}, {} region database(s))",
+                state.db.backend(),
+                state.regions.databases().len()
+            );
             Ok(())
         }
         Command::Admin { overrides, command } => {
             apply(&mut config, &overrides);
             init_logs(&config);
-            config.server.addr = SocketAddr::from(([127, 0, 0, 1], 0));
-            let app = Application::build(config, Arc::new(SystemClock)).await?;
-            admin(app.state(), command).await
+            let state = callplane_server::open(config, Arc::new(SystemClock)).await?;
+            admin(&state, command).await
         }
     }
 }

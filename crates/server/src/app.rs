@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -11,7 +12,8 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use callplane_domain::Clock;
-use callplane_store::{migrate, Db};
+use callplane_store::migrate::{self, Set};
+use callplane_store::{Db, Regions};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -28,29 +30,37 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// Exclusive locks on the SQLite files this process serves (one process per file).
+    _sqlite_locks: Vec<std::fs::File>,
 }
 
 impl Application {
+    /// Locks the SQLite files (one serving process each), binds the listener, then
+    /// connects and migrates every database ([`open`]).
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let url = config.database_url();
-        if url.starts_with("sqlite:") {
-            std::fs::create_dir_all(&config.server.data_dir)
-                .with_context(|| format!("creating data folder {}", config.server.data_dir.display()))?;
+        let mut config = config.with_default_regions();
+        let mut sqlite_locks = Vec::new();
+        for path in sqlite_files(&config) {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating data folder {}", dir.display()))?;
+            }
+            sqlite_locks.push(lock_sqlite(&path)?);
         }
-        let db = Db::connect(&url, &config.db_options())
-            .await
-            .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
-        migrate::run(&db).await.context("applying migrations")?;
-        let mut config = config;
         let addr = config.server.addr;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         // Links in emails point at the real address when none is configured (port 0 in tests).
         if config.server.public_url.is_none() {
             config.server.public_url = Some(format!("http://{}", listener.local_addr()?));
         }
-        let state = AppState::new(db, config, clock);
+        let state = open(config, clock).await?;
+        if !state.db.is_postgres() {
+            // This process holds the SQLite lock: every lease left is a dead process's.
+            let mut tx = state.db.begin().await?;
+            callplane_store::workspaces::release_leases(&mut tx).await?;
+            tx.commit().await?;
+        }
         let router = router(state.clone());
-        Ok(Self { listener, router, state })
+        Ok(Self { listener, router, state, _sqlite_locks: sqlite_locks })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -61,14 +71,89 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then finishes in-flight requests. Background
+    /// work runs alongside: the access-change listener (PostgreSQL), the email worker
+    /// and the workspace lifecycle worker.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let db = self.state.db.clone();
-        let worker = tokio::spawn(crate::services::email::run_worker(self.state.clone()));
+        let state = self.state.clone();
+        let workers = [
+            tokio::spawn(callplane_store::changes::listen(state.db.clone())),
+            tokio::spawn(crate::services::email::run_worker(state.clone())),
+            tokio::spawn(crate::services::lifecycle::run_worker(state.clone())),
+        ];
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
-        worker.abort();
-        db.close().await;
+        for w in workers {
+            w.abort();
+        }
+        state.regions.close().await;
+        state.db.close().await;
+        drop(self._sqlite_locks);
         Ok(())
+    }
+}
+
+/// Connects to the control database and every region database and applies their
+/// migrations: the state the service and the administration commands work on.
+pub async fn open(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let config = config.with_default_regions();
+    if !config.has_region(&config.default_region) {
+        anyhow::bail!("the default region `{}` is not among the configured regions", config.default_region);
+    }
+    for path in sqlite_files(&config) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating data folder {}", dir.display()))?;
+        }
+    }
+    let url = config.database_url();
+    let options = config.db_options();
+    let db = Db::connect(&url, &options)
+        .await
+        .with_context(|| format!("connecting to the control database ({})", redact(&url)))?;
+    migrate::run(&db, Set::Control).await.context("applying the control migrations")?;
+    let regions = Regions::connect(&db, &url, &config.region_specs(), &options)
+        .await
+        .context("connecting to the region databases")?;
+    regions.migrate().await.context("applying the product migrations")?;
+    Ok(AppState::new(db, regions, config, clock))
+}
+
+/// The SQLite files of the configuration (control and regions).
+fn sqlite_files(config: &Config) -> Vec<PathBuf> {
+    let mut urls = vec![config.database_url()];
+    urls.extend(config.regions.values().filter_map(|r| r.database_url.clone()));
+    let mut files: Vec<PathBuf> = urls.iter().filter_map(|u| sqlite_path(u)).collect();
+    files.dedup();
+    files
+}
+
+/// The file of a `sqlite:` URL (none for in-memory databases).
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// Takes the exclusive lock that makes a SQLite file one process's (a second `serve`
+/// on it would otherwise race its caches and background work).
+fn lock_sqlite(db_file: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let mut lock_path = db_file.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", PathBuf::from(&lock_path).display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another callplane process is already serving the SQLite database {}. SQLite serves one process: \
+             stop the other one, or use PostgreSQL (--database-url postgres://…) to run several replicas",
+            db_file.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", PathBuf::from(&lock_path).display()))
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Typed configuration: defaults, then an optional TOML file, then `CALLPLANE__…`
 //! environment variables (`CALLPLANE__SERVER__ADDR=0.0.0.0:8080`), then command-line flags.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -13,13 +14,35 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
-    /// Data regions a workspace may be placed in (SPEC W1, O2).
-    pub regions: Vec<String>,
+    /// Data regions a workspace may be placed in (SPEC W1, O2), by id: a label and the
+    /// database holding their workspaces' product data. Empty: India, the United States
+    /// and Europe, all on the main database.
+    pub regions: BTreeMap<String, RegionConfig>,
     pub default_region: String,
     pub plans: PlanLimits,
     pub auth: AuthConfig,
     pub email: EmailConfig,
+    pub workers: WorkersConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionConfig {
+    /// How people read it ("India").
+    pub label: String,
+    /// `sqlite://…` or `postgres://…`; unset: the main database.
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkersConfig {
+    /// How long a worker's claim on a queued item lasts before another may take it over.
+    pub lease_secs: i64,
+    /// How often workers look for unfinished work (workspace creations and deletions
+    /// interrupted by a crash, emails to retry).
+    pub poll_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,11 +128,12 @@ impl Default for Config {
                 max_body_bytes: 1024 * 1024,
             },
             database: DatabaseConfig { url: None, sqlite_sync_full: false, max_connections: 8 },
-            regions: vec!["in".into(), "us".into(), "eu".into()],
+            regions: BTreeMap::new(),
             default_region: "in".into(),
             plans: PlanLimits { starter: 3, professional: 20, enterprise: 0 },
             auth: AuthConfig { session_ttl_hours: 24 * 30, secure_cookies: false, allow_signup: true },
             email: EmailConfig { smtp_url: None, from: "callplane <no-reply@callplane.local>".into() },
+            workers: WorkersConfig { lease_secs: 60, poll_secs: 5 },
             log: LogConfig { format: "text".into(), filter: "info".into() },
         }
     }
@@ -122,7 +146,39 @@ impl Config {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig.merge(Env::prefixed("CALLPLANE__").split("__")).extract().map_err(Box::new)
+        let config: Config = fig.merge(Env::prefixed("CALLPLANE__").split("__")).extract().map_err(Box::new)?;
+        Ok(config.with_default_regions())
+    }
+
+    /// The built-in regions when none are configured (a configuration that names
+    /// regions gets exactly those).
+    pub fn with_default_regions(mut self) -> Self {
+        if self.regions.is_empty() {
+            for (id, label) in [("in", "India"), ("us", "United States"), ("eu", "Europe")] {
+                self.regions.insert(id.into(), RegionConfig { label: label.into(), database_url: None });
+            }
+        }
+        self
+    }
+
+    /// The regions in the store's terms, default region first, then by id.
+    pub fn region_specs(&self) -> Vec<callplane_store::RegionSpec> {
+        let mut specs: Vec<_> = self
+            .regions
+            .iter()
+            .map(|(id, r)| callplane_store::RegionSpec {
+                id: id.clone(),
+                label: r.label.clone(),
+                database_url: r.database_url.clone(),
+            })
+            .collect();
+        specs.sort_by_key(|s| s.id != self.default_region);
+        specs
+    }
+
+    /// Whether `id` names a configured region.
+    pub fn has_region(&self, id: &str) -> bool {
+        self.regions.contains_key(id)
     }
 
     pub fn database_url(&self) -> String {

@@ -62,6 +62,7 @@ codes! {
     ConfirmationMismatch => (UNPROCESSABLE_ENTITY, "confirmation_mismatch", "The confirmation does not match the workspace name"),
     RateLimited => (TOO_MANY_REQUESTS, "rate_limited", "Too many attempts"),
     Internal => (INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
+    RegionUnavailable => (SERVICE_UNAVAILABLE, "region_unavailable", "The workspace's data region is not available"),
 }
 
 /// An error answered to a client.
@@ -154,6 +155,13 @@ impl From<callplane_store::Error> for ApiError {
         match e {
             callplane_store::Error::InvalidText => {
                 ApiError::new(Code::ValidationFailed, "Text must not contain NUL characters.")
+            }
+            callplane_store::Error::RegionUnavailable(region) => {
+                tracing::error!(%region, "a workspace's region is not configured");
+                ApiError::new(
+                    Code::RegionUnavailable,
+                    format!("The workspace's data region `{region}` is not configured on this server."),
+                )
             }
             other => ApiError::internal(other),
         }

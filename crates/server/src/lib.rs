@@ -8,11 +8,12 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod failpoint;
 pub mod routes;
 pub mod services;
 pub mod state;
 pub mod web;
 
-pub use app::{route_table, Application};
+pub use app::{open, route_table, Application};
 pub use config::Config;
 pub use state::AppState;

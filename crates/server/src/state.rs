@@ -4,8 +4,9 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use callplane_domain::Clock;
-use callplane_store::Db;
+use callplane_store::{Db, Regions};
 
+use crate::auth::cache::AccessCache;
 use crate::config::Config;
 use crate::web::templates::Templates;
 
@@ -13,26 +14,31 @@ use crate::web::templates::Templates;
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
+    /// The control database: accounts, users, sessions, the workspace registry, access.
     pub db: Db,
+    /// The region databases; product data is reached through a workspace's `Scope`.
+    pub regions: Regions,
+    /// Credentials and scopes of warm principals (exactly invalidated).
+    pub access_cache: AccessCache,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub templates: Templates,
     pub metrics: crate::api::system::Metrics,
     /// Wakes the email worker after a commit that queued mail.
     pub email_wakeup: tokio::sync::Notify,
-    pub login_limiter: crate::auth::limiter::LoginLimiter,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(db: Db, regions: Regions, config: Config, clock: Arc<dyn Clock>) -> Self {
         Self(Arc::new(Inner {
+            access_cache: AccessCache::new(db.changes().clone()),
             db,
+            regions,
             config,
             clock,
             templates: Templates::new(),
             metrics: Default::default(),
             email_wakeup: tokio::sync::Notify::new(),
-            login_limiter: Default::default(),
         }))
     }
 

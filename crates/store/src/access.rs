@@ -2,22 +2,36 @@
 //!
 //! A `Scope` proves that a principal reaches a workspace, and carries what it may do
 //! there. Its fields are private and it has no public constructor, so code outside this
-//! crate can only get one from [`resolve`]; product queries take `&Scope` and filter by
-//! its workspace id themselves.
+//! crate can only get one from [`resolve`]. The scope also leads to the workspace's
+//! region database: product repositories run only on the handles [`Scope::begin`] and
+//! [`Scope::read`] yield, which carry the workspace id, so a product query can neither
+//! run on the wrong database nor forget its workspace.
 
 use callplane_domain::role::{AccountRole, BuiltinRole};
 use callplane_domain::{Permission, PermissionSet, Principal};
 
 use crate::db::Executor;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::product::{ProductConn, ProductTx};
+use crate::regions::{RegionDb, Regions};
+
+/// A workspace's registry row (control database).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Workspace {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub status: String,
+    pub region: String,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 #[derive(Debug, Clone)]
 pub struct Scope {
-    workspace_id: String,
-    account_id: String,
-    workspace_name: String,
-    region: String,
-    active: bool,
+    workspace: Workspace,
+    region_db: RegionDb,
     role: Option<String>,
     account_role: Option<AccountRole>,
     permissions: PermissionSet,
@@ -26,20 +40,33 @@ pub struct Scope {
 
 impl Scope {
     pub fn workspace_id(&self) -> &str {
-        &self.workspace_id
+        &self.workspace.id
     }
     pub fn account_id(&self) -> &str {
-        &self.account_id
+        &self.workspace.account_id
     }
     pub fn workspace_name(&self) -> &str {
-        &self.workspace_name
+        &self.workspace.name
     }
     pub fn region(&self) -> &str {
-        &self.region
+        &self.workspace.region
+    }
+    /// The workspace as it was when this scope was resolved (caches of scopes are
+    /// invalidated by every change to it).
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
     }
     /// Whether the workspace is active (W4: inactive workspaces refuse product access).
     pub fn is_active(&self) -> bool {
-        self.active
+        self.workspace.status == "active"
+    }
+    /// A write transaction on the workspace's region database.
+    pub async fn begin(&self) -> Result<ProductTx<'_>> {
+        Ok(ProductTx::new(self.region_db.begin().await?, self))
+    }
+    /// A connection for reads on the workspace's region database.
+    pub async fn read(&self) -> Result<ProductConn<'_>> {
+        Ok(ProductConn::new(self.region_db.conn().await?, self))
     }
     /// The caller's role here: their membership role, or an API key's role. Account
     /// admins who are not members have none.
@@ -85,36 +112,41 @@ pub fn permissions_for(role: Option<&str>, custom: Option<&str>, account_role: O
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: String,
-    account_id: String,
-    name: String,
-    region: String,
-    status: String,
+    #[sqlx(flatten)]
+    workspace: Workspace,
     role: Option<String>,
     role_permissions: Option<String>,
     account_role: Option<String>,
 }
 
-/// The caller's scope in `workspace_id`, or `None` when the workspace does not exist or
-/// the caller has no access to it (the two are indistinguishable to the caller: I1).
+/// The caller's scope in `workspace_id`, or `None` when the workspace does not exist, is
+/// not `ready` (being provisioned or deleted), or the caller has no access to it (all
+/// indistinguishable to the caller: I1).
 ///
 /// API keys: a workspace key reaches only its workspace, with its role's permissions
 /// bounded by what its creator may still do there; an organization key reaches every
 /// workspace of its account with its role's permissions (K1, K2).
-pub async fn resolve(ex: &mut impl Executor, principal: &Principal, workspace_id: &str) -> Result<Option<Scope>> {
-    let row: Option<Row> = on!(ex, |c| sqlx::query_as(
-        "SELECT w.id, w.account_id, w.name, w.region, w.status, m.role AS role,
+pub async fn resolve(
+    ex: &mut impl Executor,
+    regions: &Regions,
+    principal: &Principal,
+    workspace_id: &str,
+) -> Result<Option<Scope>> {
+    let row: Option<Row> = on!(ex, |c| {
+        sqlx::query_as(
+        "SELECT w.id, w.account_id, w.name, w.status, w.region, w.created_by, w.created_at, w.updated_at, m.role AS role,
                 r.permissions AS role_permissions, au.role AS account_role
          FROM workspaces w
          LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = $2
          LEFT JOIN roles r ON r.id = m.role AND r.account_id = w.account_id
          LEFT JOIN account_users au ON au.account_id = w.account_id AND au.user_id = $2
-         WHERE w.id = $1"
+         WHERE w.id = $1 AND w.lifecycle = 'ready'"
     )
     .bind(workspace_id)
     .bind(principal.user_id())
     .fetch_optional(c)
-    .await)?;
+    .await
+    })?;
     let Some(row) = row else { return Ok(None) };
     let user_perms = permissions_for(row.role.as_deref(), row.role_permissions.as_deref(), row.account_role.as_deref());
     let (permissions, role) = match principal {
@@ -123,12 +155,12 @@ pub async fn resolve(ex: &mut impl Executor, principal: &Principal, workspace_id
             None => return Ok(None),
         },
         Principal::ApiKey(key) => {
-            if key.account_id != row.account_id {
+            if key.account_id != row.workspace.account_id {
                 return Ok(None);
             }
-            let key_perms = role_of_account(ex, &row.account_id, &key.role).await?;
+            let key_perms = role_of_account(ex, &row.workspace.account_id, &key.role).await?;
             match &key.workspace_id {
-                Some(ws) if ws != &row.id => return Ok(None),
+                Some(ws) if ws != &row.workspace.id => return Ok(None),
                 Some(_) => match user_perms {
                     Some(creator) => (key_perms.intersect(creator), Some(key.role.clone())),
                     None => return Ok(None),
@@ -137,12 +169,11 @@ pub async fn resolve(ex: &mut impl Executor, principal: &Principal, workspace_id
             }
         }
     };
+    let region =
+        regions.get(&row.workspace.region).ok_or_else(|| Error::RegionUnavailable(row.workspace.region.clone()))?;
     Ok(Some(Scope {
-        workspace_id: row.id,
-        account_id: row.account_id,
-        workspace_name: row.name,
-        region: row.region,
-        active: row.status == "active",
+        region_db: region.db.clone(),
+        workspace: row.workspace,
         role,
         account_role: row.account_role.as_deref().and_then(AccountRole::parse),
         permissions,

@@ -34,6 +34,7 @@ pub async fn create(ex: &mut impl Executor, id: &str, name: &str, plan: &str, no
 }
 
 pub async fn add_user(ex: &mut impl Executor, account_id: &str, user_id: &str, role: &str, now: i64) -> Result<()> {
+    ex.access_changed();
     execute!(
         ex,
         "INSERT INTO account_users (account_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
@@ -81,15 +82,18 @@ pub async fn lock(ex: &mut impl Executor, account_id: &str) -> Result<()> {
 }
 
 pub async fn set_plan(ex: &mut impl Executor, account_id: &str, plan: &str) -> Result<()> {
+    ex.access_changed();
     execute!(ex, "UPDATE accounts SET plan = $2 WHERE id = $1", account_id, plan)?;
     Ok(())
 }
 
 pub async fn remove_user(ex: &mut impl Executor, account_id: &str, user_id: &str) -> Result<bool> {
+    ex.access_changed();
     Ok(execute!(ex, "DELETE FROM account_users WHERE account_id = $1 AND user_id = $2", account_id, user_id)? > 0)
 }
 
 pub async fn set_user_role(ex: &mut impl Executor, account_id: &str, user_id: &str, role: &str) -> Result<bool> {
+    ex.access_changed();
     Ok(execute!(
         ex,
         "UPDATE account_users SET role = $3 WHERE account_id = $1 AND user_id = $2",

@@ -71,7 +71,7 @@ pub async fn find_live(ex: &mut impl Executor, secret_hash: &str) -> Result<Opti
         "SELECT k.id, k.account_id, k.workspace_id, k.name, k.display_prefix, k.role, k.created_by, k.last_used_at,
                 w.status AS workspace_status, w.name AS workspace_name
          FROM api_keys k LEFT JOIN workspaces w ON w.id = k.workspace_id
-         WHERE k.secret_hash = $1 AND k.revoked_at IS NULL"
+         WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND (k.workspace_id IS NULL OR w.lifecycle = 'ready')"
     )
     .bind(secret_hash)
     .fetch_optional(c)
@@ -110,6 +110,7 @@ pub async fn list_for_account(ex: &mut impl Executor, account_id: &str) -> Resul
 }
 
 pub async fn revoke_in_workspace(ex: &mut impl Executor, scope: &Scope, id: &str, now: i64) -> Result<bool> {
+    ex.access_changed();
     Ok(execute!(
         ex,
         "UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL",
@@ -120,6 +121,7 @@ pub async fn revoke_in_workspace(ex: &mut impl Executor, scope: &Scope, id: &str
 }
 
 pub async fn revoke_org_key(ex: &mut impl Executor, account_id: &str, id: &str, now: i64) -> Result<bool> {
+    ex.access_changed();
     Ok(execute!(
         ex,
         "UPDATE api_keys SET revoked_at = $3
@@ -137,6 +139,7 @@ pub async fn revoke_for_member(ex: &mut impl Executor, scope: &Scope, user_id: &
 
 /// Revokes every live key a user created in a workspace (by id, for account admins).
 pub async fn revoke_for_user_in(ex: &mut impl Executor, workspace_id: &str, user_id: &str, now: i64) -> Result<u64> {
+    ex.access_changed();
     Ok(execute!(
         ex,
         "UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND created_by = $2 AND revoked_at IS NULL",

@@ -1,10 +1,14 @@
 //! The audit log (SPEC A6): written in the same transaction as the change it records.
+//! Events about control data live here, in the control database's `audit_events`;
+//! events about product data live in the region database's `product_audit_events`
+//! ([`crate::product::audit`]), with the same columns. Readers merge both by id (ids
+//! are time-ordered), newest first.
 
 use callplane_domain::id::{new_id, prefix};
 use callplane_domain::Principal;
 
 use crate::access::Scope;
-use crate::db::Executor;
+use crate::db::{Executor, Raw};
 use crate::error::Result;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -36,12 +40,50 @@ pub struct Entry<'a> {
     pub now: i64,
 }
 
+/// `INSERT INTO <table> (<every audit column>) VALUES (…)`, as one static string.
+macro_rules! insert_sql {
+    ($table:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (id, account_id, workspace_id, actor_type, actor_id, actor_label,
+               action, target_type, target_id, before_json, after_json, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        )
+    };
+}
+pub(crate) use insert_sql;
+
+/// `SELECT <every audit column> FROM <table> WHERE <filters> ORDER BY id DESC LIMIT $7`.
+macro_rules! select_sql {
+    ($table:literal) => {
+        concat!(
+            "SELECT id, account_id, workspace_id, actor_type, actor_id, actor_label, action, target_type,
+                    target_id, before_json, after_json, created_at
+             FROM ",
+            $table,
+            " WHERE account_id = $8
+               AND ($1 IS NULL OR workspace_id = $1)
+               AND ($2 IS NULL OR action = $2)
+               AND ($3 IS NULL OR actor_id = $3)
+               AND ($4 IS NULL OR created_at >= $4)
+               AND ($5 IS NULL OR created_at < $5)
+               AND ($6 IS NULL OR id < $6)
+             ORDER BY id DESC
+             LIMIT $7"
+        )
+    };
+}
+pub(crate) use select_sql;
+
 pub async fn record(ex: &mut impl Executor, e: Entry<'_>) -> Result<()> {
+    insert(ex, insert_sql!("audit_events"), e).await
+}
+
+pub(crate) async fn insert(ex: &mut impl Raw, sql: &'static str, e: Entry<'_>) -> Result<()> {
     execute!(
         ex,
-        "INSERT INTO audit_events (id, account_id, workspace_id, actor_type, actor_id, actor_label,
-                                   action, target_type, target_id, before_json, after_json, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        sql,
         new_id(prefix::AUDIT),
         e.account_id,
         e.workspace_id,
@@ -71,7 +113,7 @@ pub struct Filter<'a> {
 
 /// The workspace's events, newest first.
 pub async fn list(ex: &mut impl Executor, scope: &Scope, f: &Filter<'_>, limit: i64) -> Result<Vec<AuditEvent>> {
-    list_where(ex, scope.account_id(), Some(scope.workspace_id()), f, limit).await
+    select(ex, select_sql!("audit_events"), scope.account_id(), Some(scope.workspace_id()), f, limit).await
 }
 
 /// Every event of the account (its workspaces' and its own), newest first; for account
@@ -82,38 +124,26 @@ pub async fn list_for_account(
     f: &Filter<'_>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
-    list_where(ex, account_id, None, f, limit).await
+    select(ex, select_sql!("audit_events"), account_id, None, f, limit).await
 }
 
-async fn list_where(
-    ex: &mut impl Executor,
+pub(crate) async fn select(
+    ex: &mut impl Raw,
+    sql: &'static str,
     account_id: &str,
     workspace_id: Option<&str>,
     f: &Filter<'_>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
-    Ok(on!(ex, |c| sqlx::query_as(
-        "SELECT id, account_id, workspace_id, actor_type, actor_id, actor_label, action, target_type,
-                target_id, before_json, after_json, created_at
-         FROM audit_events
-         WHERE account_id = $8
-           AND ($1 IS NULL OR workspace_id = $1)
-           AND ($2 IS NULL OR action = $2)
-           AND ($3 IS NULL OR actor_id = $3)
-           AND ($4 IS NULL OR created_at >= $4)
-           AND ($5 IS NULL OR created_at < $5)
-           AND ($6 IS NULL OR id < $6)
-         ORDER BY id DESC
-         LIMIT $7"
-    )
-    .bind(workspace_id)
-    .bind(f.action)
-    .bind(f.actor_id)
-    .bind(f.since_ms)
-    .bind(f.until_ms)
-    .bind(f.before_id)
-    .bind(limit)
-    .bind(account_id)
-    .fetch_all(c)
-    .await)?)
+    Ok(on!(ex, |c| sqlx::query_as(sql)
+        .bind(workspace_id)
+        .bind(f.action)
+        .bind(f.actor_id)
+        .bind(f.since_ms)
+        .bind(f.until_ms)
+        .bind(f.before_id)
+        .bind(limit)
+        .bind(account_id)
+        .fetch_all(c)
+        .await)?)
 }

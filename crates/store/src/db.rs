@@ -5,6 +5,7 @@
 //! against both; the arm taken depends on the connection.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -12,14 +13,21 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+use crate::changes::AccessChanges;
 use crate::error::Result;
 
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// Runs `$body` with `$c` bound to the backend's connection (`&mut SqliteConnection` or
-/// `&mut PgConnection`). `$ex` is anything implementing [`Executor`].
+/// `&mut PgConnection`). `$ex` is anything implementing [`Raw`]: a control [`Executor`] or
+/// a workspace's [`crate::product::InWorkspace`] handle.
 #[macro_export]
 macro_rules! on {
     ($ex:expr, |$c:ident| $body:expr) => {
-        match $crate::db::Executor::ex($ex) {
+        match $crate::db::Raw::ex($ex) {
             $crate::db::Ex::Sqlite($c) => $body,
             $crate::db::Ex::Pg($c) => $body,
         }
@@ -30,7 +38,7 @@ macro_rules! on {
 #[macro_export]
 macro_rules! execute {
     ($ex:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
-        match $crate::db::Executor::ex($ex) {
+        match $crate::db::Raw::ex($ex) {
             $crate::db::Ex::Sqlite(c) => sqlx::query($sql)$(.bind($arg))*.execute(c).await.map(|r| r.rows_affected()),
             $crate::db::Ex::Pg(c) => sqlx::query($sql)$(.bind($arg))*.execute(c).await.map(|r| r.rows_affected()),
         }
@@ -43,10 +51,22 @@ pub enum Ex<'a> {
     Pg(&'a mut PgConnection),
 }
 
-/// Something a query can run on: a pooled connection or a transaction.
-pub trait Executor {
+/// Anything a query can run on. Repositories never take `Raw` itself: control
+/// repositories take an [`Executor`], product repositories a workspace handle
+/// ([`crate::product::InWorkspace`]), so a query cannot run on the wrong database.
+#[doc(hidden)]
+pub trait Raw {
     fn ex(&mut self) -> Ex<'_>;
+    /// Records that this transaction changes who may do what (keys, members, roles,
+    /// workspaces, sessions): caches of access data are invalidated when it commits.
+    fn access_changed(&mut self) {}
+    fn is_postgres(&mut self) -> bool {
+        matches!(self.ex(), Ex::Pg(_))
+    }
 }
+
+/// A connection or transaction on the **control** database.
+pub trait Executor: Raw {}
 
 /// A pooled connection for reads.
 pub enum Conn {
@@ -54,7 +74,7 @@ pub enum Conn {
     Pg(PoolConnection<Postgres>),
 }
 
-impl Executor for Conn {
+impl Raw for Conn {
     fn ex(&mut self) -> Ex<'_> {
         match self {
             Conn::Sqlite(c) => Ex::Sqlite(c),
@@ -62,27 +82,49 @@ impl Executor for Conn {
         }
     }
 }
+impl Executor for Conn {}
 
-/// A write transaction. Dropping it without [`Tx::commit`] rolls back.
-pub enum Tx {
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Pg(Transaction<'static, Postgres>),
 }
 
-impl Executor for Tx {
-    fn ex(&mut self) -> Ex<'_> {
-        match self {
-            Tx::Sqlite(t) => Ex::Sqlite(t),
-            Tx::Pg(t) => Ex::Pg(t),
-        }
-    }
+/// A write transaction. Dropping it without [`Tx::commit`] rolls back.
+pub struct Tx {
+    inner: TxInner,
+    changes: Arc<AccessChanges>,
+    access_changed: bool,
 }
 
+impl Raw for Tx {
+    fn ex(&mut self) -> Ex<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Ex::Sqlite(t),
+            TxInner::Pg(t) => Ex::Pg(t),
+        }
+    }
+    fn access_changed(&mut self) {
+        self.access_changed = true;
+    }
+}
+impl Executor for Tx {}
+
 impl Tx {
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Pg(t) => t.commit().await?,
+    /// Commits. When the transaction changed access data, every cache of it is
+    /// invalidated: this process's at once, other replicas' through PostgreSQL
+    /// `NOTIFY` (sent in the transaction, so only a committed change is announced), and
+    /// the commit returns once every listening replica has acknowledged it.
+    pub async fn commit(mut self) -> Result<()> {
+        let token = self.access_changed.then(|| self.changes.next_token());
+        if let (Some(token), TxInner::Pg(t)) = (&token, &mut self.inner) {
+            crate::changes::announce(t, token).await?;
+        }
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Pg(t) => t.commit().await?,
+        }
+        if let Some(token) = token {
+            self.changes.committed(&token).await;
         }
         Ok(())
     }
@@ -103,8 +145,15 @@ impl Default for DbOptions {
 }
 
 /// The database handle: SQLite (one writer connection plus a read pool) or PostgreSQL.
+/// Cheap to clone (pools are shared).
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pools: Pools,
+    changes: Arc<AccessChanges>,
+}
+
+#[derive(Clone, Debug)]
+enum Pools {
     Sqlite { write: SqlitePool, read: SqlitePool },
     Postgres(PgPool),
 }
@@ -112,14 +161,14 @@ pub enum Db {
 impl Db {
     /// Connects by URL: `sqlite://path/to/file.db` or `postgres://…`.
     pub async fn connect(url: &str, options: &DbOptions) -> Result<Db> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if is_postgres_url(url) {
             let connect = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)
                 .await?;
-            return Ok(Db::Postgres(pool));
+            return Ok(Db { changes: Arc::new(AccessChanges::new(Some(pool.clone()))), pools: Pools::Postgres(pool) });
         }
         let sync = if options.sqlite_sync_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };
         let connect = SqliteConnectOptions::from_str(url)?
@@ -140,30 +189,40 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(Db::Sqlite { write, read })
+        Ok(Db { changes: Arc::new(AccessChanges::new(None)), pools: Pools::Sqlite { write, read } })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pools, Pools::Postgres(_))
+    }
+
+    /// The access-change feed of this database (see [`crate::changes`]).
+    pub fn changes(&self) -> &Arc<AccessChanges> {
+        &self.changes
     }
 
     pub fn backend(&self) -> &'static str {
-        match self {
-            Db::Sqlite { .. } => "sqlite",
-            Db::Postgres(_) => "postgres",
+        match self.pools {
+            Pools::Sqlite { .. } => "sqlite",
+            Pools::Postgres(_) => "postgres",
         }
     }
 
     /// A connection for reads.
     pub async fn conn(&self) -> Result<Conn> {
-        Ok(match self {
-            Db::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
-            Db::Postgres(pool) => Conn::Pg(pool.acquire().await?),
+        Ok(match &self.pools {
+            Pools::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
+            Pools::Postgres(pool) => Conn::Pg(pool.acquire().await?),
         })
     }
 
     /// A write transaction.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
-            Db::Postgres(pool) => Tx::Pg(pool.begin().await?),
-        })
+        let inner = match &self.pools {
+            Pools::Sqlite { write, .. } => TxInner::Sqlite(write.begin().await?),
+            Pools::Postgres(pool) => TxInner::Pg(pool.begin().await?),
+        };
+        Ok(Tx { inner, changes: self.changes.clone(), access_changed: false })
     }
 
     /// Readiness: the database answers a trivial query.
@@ -174,12 +233,12 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite { write, read } => {
+        match &self.pools {
+            Pools::Sqlite { write, read } => {
                 read.close().await;
                 write.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Pools::Postgres(pool) => pool.close().await,
         }
     }
 }

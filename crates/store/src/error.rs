@@ -15,6 +15,9 @@ pub enum Error {
     InvalidText,
     #[error(transparent)]
     Db(sqlx::Error),
+    /// A workspace's region is not configured (anymore): its data cannot be reached.
+    #[error("region `{0}` is not configured")]
+    RegionUnavailable(String),
     #[error("migration {version} failed: {source}")]
     Migration { version: i64, source: sqlx::Error },
 }

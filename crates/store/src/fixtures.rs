@@ -1,11 +1,11 @@
 //! Test support: rows that tests plant directly (for tables whose endpoints arrive in
 //! later issues) and throwaway databases. Compiled only with the `test-fixtures` feature.
 
-use crate::db::Executor;
+use crate::db::{Executor, Raw};
 use crate::error::Result;
 
-/// An agent in `workspace_id`, `active` or `inactive`.
-pub async fn insert_agent(ex: &mut impl Executor, workspace_id: &str, id: &str, status: &str) -> Result<()> {
+/// An agent in `workspace_id` (on its region database), `active` or `inactive`.
+pub async fn insert_agent(ex: &mut impl Raw, workspace_id: &str, id: &str, status: &str) -> Result<()> {
     execute!(
         ex,
         "INSERT INTO agents (workspace_id, id, name, status, created_at) VALUES ($1, $2, 'Fixture agent', $3, 0)",
@@ -17,7 +17,7 @@ pub async fn insert_agent(ex: &mut impl Executor, workspace_id: &str, id: &str, 
 }
 
 /// A phone number in `workspace_id`, `active` or `released`.
-pub async fn insert_phone_number(ex: &mut impl Executor, workspace_id: &str, id: &str, status: &str) -> Result<()> {
+pub async fn insert_phone_number(ex: &mut impl Raw, workspace_id: &str, id: &str, status: &str) -> Result<()> {
     execute!(
         ex,
         "INSERT INTO phone_numbers (workspace_id, id, e164, status, created_at) VALUES ($1, $2, '+911234567890', $3, 0)",
@@ -28,19 +28,28 @@ pub async fn insert_phone_number(ex: &mut impl Executor, workspace_id: &str, id:
     Ok(())
 }
 
-pub async fn set_agent_status(ex: &mut impl Executor, workspace_id: &str, id: &str, status: &str) -> Result<()> {
+pub async fn set_agent_status(ex: &mut impl Raw, workspace_id: &str, id: &str, status: &str) -> Result<()> {
     execute!(ex, "UPDATE agents SET status = $3 WHERE workspace_id = $1 AND id = $2", workspace_id, id, status)?;
     Ok(())
 }
 
-pub async fn set_phone_number_status(ex: &mut impl Executor, workspace_id: &str, id: &str, status: &str) -> Result<()> {
+pub async fn set_phone_number_status(ex: &mut impl Raw, workspace_id: &str, id: &str, status: &str) -> Result<()> {
     execute!(ex, "UPDATE phone_numbers SET status = $3 WHERE workspace_id = $1 AND id = $2", workspace_id, id, status)?;
     Ok(())
+}
+
+/// The region of a workspace (whatever its lifecycle).
+pub async fn region_of(ex: &mut impl Executor, workspace_id: &str) -> Result<Option<String>> {
+    Ok(on!(ex, |c| sqlx::query_scalar("SELECT region FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(c)
+        .await)?)
 }
 
 /// Adds `user_id` to a workspace with a role (membership management arrives with the
 /// team issue's invitations).
 pub async fn add_member(ex: &mut impl Executor, workspace_id: &str, user_id: &str, role: &str) -> Result<()> {
+    ex.access_changed();
     execute!(
         ex,
         "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, 0)",
@@ -53,6 +62,7 @@ pub async fn add_member(ex: &mut impl Executor, workspace_id: &str, user_id: &st
 
 /// Makes `user_id` a member (or admin) of an account.
 pub async fn add_account_user(ex: &mut impl Executor, account_id: &str, user_id: &str, role: &str) -> Result<()> {
+    ex.access_changed();
     execute!(
         ex,
         "INSERT INTO account_users (account_id, user_id, role, created_at) VALUES ($1, $2, $3, 0)",
@@ -63,33 +73,81 @@ pub async fn add_account_user(ex: &mut impl Executor, account_id: &str, user_id:
     Ok(())
 }
 
-/// Row counts per table for one workspace, to prove what a deletion removed.
-pub async fn count_rows(ex: &mut impl Executor, workspace_id: &str) -> Result<Vec<(&'static str, i64)>> {
+/// Row counts per control table for one workspace, to prove what a deletion removed.
+pub async fn count_control_rows(ex: &mut impl Executor, workspace_id: &str) -> Result<Vec<(&'static str, i64)>> {
+    count(
+        ex,
+        workspace_id,
+        &[
+            ("workspaces", "SELECT COUNT(*) FROM workspaces WHERE id = $1"),
+            ("memberships", "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1"),
+            ("invitations", "SELECT COUNT(*) FROM invitations WHERE workspace_id = $1"),
+            ("api_keys", "SELECT COUNT(*) FROM api_keys WHERE workspace_id = $1"),
+            ("sessions", "SELECT COUNT(*) FROM sessions WHERE active_workspace_id = $1"),
+        ],
+    )
+    .await
+}
+
+/// Row counts per product table for one workspace (on its region database).
+pub async fn count_product_rows(ex: &mut impl Raw, workspace_id: &str) -> Result<Vec<(&'static str, i64)>> {
+    count(
+        ex,
+        workspace_id,
+        &[
+            ("workspace_anchors", "SELECT COUNT(*) FROM workspace_anchors WHERE workspace_id = $1"),
+            ("agents", "SELECT COUNT(*) FROM agents WHERE workspace_id = $1"),
+            ("phone_numbers", "SELECT COUNT(*) FROM phone_numbers WHERE workspace_id = $1"),
+            ("product_audit_events", "SELECT COUNT(*) FROM product_audit_events WHERE workspace_id = $1"),
+        ],
+    )
+    .await
+}
+
+async fn count(
+    ex: &mut impl Raw,
+    workspace_id: &str,
+    queries: &[(&'static str, &'static str)],
+) -> Result<Vec<(&'static str, i64)>> {
     let mut out = Vec::new();
-    for (table, sql) in [
-        ("workspaces", "SELECT COUNT(*) FROM workspaces WHERE id = $1"),
-        ("memberships", "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1"),
-        ("agents", "SELECT COUNT(*) FROM agents WHERE workspace_id = $1"),
-        ("phone_numbers", "SELECT COUNT(*) FROM phone_numbers WHERE workspace_id = $1"),
-        ("sessions", "SELECT COUNT(*) FROM sessions WHERE active_workspace_id = $1"),
-    ] {
+    for &(table, sql) in queries {
         let n: i64 = on!(ex, |c| sqlx::query_scalar(sql).bind(workspace_id).fetch_one(c).await)?;
         out.push((table, n));
     }
     Ok(out)
 }
 
-/// A digest of every control table, to prove a refused request changed nothing.
-pub async fn snapshot(ex: &mut impl Executor) -> Result<Vec<String>> {
+/// A digest of the control tables, to prove a refused request changed nothing.
+pub async fn snapshot_control(ex: &mut impl Executor) -> Result<Vec<String>> {
+    digest(
+        ex,
+        &[
+            "SELECT id || '|' || name || '|' || status || '|' || region || '|' || lifecycle || '|' || CAST(updated_at AS TEXT) FROM workspaces ORDER BY id",
+            "SELECT workspace_id || '|' || user_id || '|' || role FROM memberships ORDER BY workspace_id, user_id",
+            "SELECT account_id || '|' || user_id || '|' || role FROM account_users ORDER BY account_id, user_id",
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_events",
+        ],
+    )
+    .await
+}
+
+/// A digest of a region database's product tables.
+pub async fn snapshot_product(ex: &mut impl Raw) -> Result<Vec<String>> {
+    digest(
+        ex,
+        &[
+            "SELECT workspace_id || '|' || account_id FROM workspace_anchors ORDER BY workspace_id",
+            "SELECT workspace_id || '|' || id || '|' || status FROM agents ORDER BY workspace_id, id",
+            "SELECT workspace_id || '|' || id || '|' || status FROM phone_numbers ORDER BY workspace_id, id",
+            "SELECT CAST(COUNT(*) AS TEXT) FROM product_audit_events",
+        ],
+    )
+    .await
+}
+
+async fn digest(ex: &mut impl Raw, queries: &[&'static str]) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for sql in [
-        "SELECT id || '|' || name || '|' || status || '|' || region || '|' || CAST(updated_at AS TEXT) FROM workspaces ORDER BY id",
-        "SELECT workspace_id || '|' || user_id || '|' || role FROM memberships ORDER BY workspace_id, user_id",
-        "SELECT account_id || '|' || user_id || '|' || role FROM account_users ORDER BY account_id, user_id",
-        "SELECT workspace_id || '|' || id || '|' || status FROM agents ORDER BY workspace_id, id",
-        "SELECT workspace_id || '|' || id || '|' || status FROM phone_numbers ORDER BY workspace_id, id",
-        "SELECT CAST(COUNT(*) AS TEXT) FROM audit_events",
-    ] {
+    for &sql in queries {
         let rows: Vec<String> = on!(ex, |c| sqlx::query_scalar(sql).fetch_all(c).await)?;
         out.extend(rows);
     }
@@ -107,6 +165,30 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<Str
     Ok(format!("{base}/{name}"))
 }
 
+/// Records a product audit event directly (for the merged audit-log tests, until
+/// product endpoints write their own).
+pub async fn insert_product_event(
+    ex: &mut impl Raw,
+    account_id: &str,
+    workspace_id: &str,
+    action: &str,
+    now: i64,
+) -> Result<String> {
+    let id = callplane_domain::id::new_id(callplane_domain::id::prefix::AUDIT);
+    execute!(
+        ex,
+        "INSERT INTO product_audit_events (id, account_id, workspace_id, actor_type, actor_id, actor_label,
+                                           action, target_type, target_id, created_at)
+         VALUES ($1, $2, $3, 'system', 'fixture', 'fixture', $4, 'agent', 'agt_fixture', $5)",
+        &id,
+        account_id,
+        workspace_id,
+        action,
+        now
+    )?;
+    Ok(id)
+}
+
 /// The audit actions recorded for a workspace, oldest first.
 pub async fn audit_actions(ex: &mut impl Executor, workspace_id: &str) -> Result<Vec<String>> {
     Ok(on!(ex, |c| sqlx::query_scalar("SELECT action FROM audit_events WHERE workspace_id = $1 ORDER BY id")
@@ -117,6 +199,7 @@ pub async fn audit_actions(ex: &mut impl Executor, workspace_id: &str) -> Result
 
 /// Takes a user out of an account: its admin role and every membership in its workspaces.
 pub async fn detach_user(ex: &mut impl Executor, account_id: &str, user_id: &str) -> Result<()> {
+    ex.access_changed();
     execute!(
         ex,
         "DELETE FROM memberships WHERE user_id = $2 AND workspace_id IN (SELECT id FROM workspaces WHERE account_id = $1)",

@@ -27,6 +27,7 @@ pub async fn list(ex: &mut impl Executor, scope: &Scope) -> Result<Vec<Member>> 
 
 /// Adds a member to the workspace in scope.
 pub async fn add(ex: &mut impl Executor, scope: &Scope, user_id: &str, role: &str, now: i64) -> Result<()> {
+    ex.access_changed();
     add_to_workspace(ex, scope.workspace_id(), user_id, role, now).await
 }
 
@@ -44,10 +45,12 @@ pub async fn get(ex: &mut impl Executor, scope: &Scope, user_id: &str) -> Result
 }
 
 pub async fn set_role(ex: &mut impl Executor, scope: &Scope, user_id: &str, role: &str) -> Result<()> {
+    ex.access_changed();
     set_role_in(ex, scope.workspace_id(), user_id, role).await
 }
 
 pub async fn remove(ex: &mut impl Executor, scope: &Scope, user_id: &str) -> Result<()> {
+    ex.access_changed();
     remove_from_workspace(ex, scope.workspace_id(), user_id).await
 }
 
@@ -73,7 +76,7 @@ pub async fn access_review(ex: &mut impl Executor, account_id: &str) -> Result<V
          FROM users u
          LEFT JOIN account_users au ON au.user_id = u.id AND au.account_id = $1
          LEFT JOIN memberships m ON m.user_id = u.id
-              AND m.workspace_id IN (SELECT id FROM workspaces WHERE account_id = $1)
+              AND m.workspace_id IN (SELECT id FROM workspaces WHERE account_id = $1 AND lifecycle = 'ready')
          LEFT JOIN workspaces w ON w.id = m.workspace_id
          WHERE au.user_id IS NOT NULL OR m.user_id IS NOT NULL
          ORDER BY u.email_key, w.name_key"
@@ -102,6 +105,7 @@ pub async fn add_to_workspace(
     role: &str,
     now: i64,
 ) -> Result<()> {
+    ex.access_changed();
     execute!(
         ex,
         "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
@@ -123,6 +127,7 @@ pub async fn role_in(ex: &mut impl Executor, workspace_id: &str, user_id: &str) 
 }
 
 pub async fn set_role_in(ex: &mut impl Executor, workspace_id: &str, user_id: &str, role: &str) -> Result<()> {
+    ex.access_changed();
     execute!(
         ex,
         "UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND user_id = $2",
@@ -134,6 +139,7 @@ pub async fn set_role_in(ex: &mut impl Executor, workspace_id: &str, user_id: &s
 }
 
 pub async fn remove_from_workspace(ex: &mut impl Executor, workspace_id: &str, user_id: &str) -> Result<()> {
+    ex.access_changed();
     execute!(ex, "DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2", workspace_id, user_id)?;
     Ok(())
 }

@@ -1,4 +1,7 @@
-//! Embedded migrations, one folder per backend, applied in order and recorded.
+//! Embedded migrations: a control set (accounts, users, the workspace registry, access,
+//! email) and a product set (a region's workspace data), one folder per backend, each
+//! applied in order and recorded in its own table. A database that serves both the
+//! control plane and a region gets both sets.
 
 use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
@@ -9,60 +12,96 @@ struct Migration {
     sql: &'static str,
 }
 
+/// Which schema a database carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Set {
+    Control,
+    Product,
+}
+
+impl Set {
+    fn table(self) -> &'static str {
+        match self {
+            Set::Control => "callplane_migrations",
+            Set::Product => "callplane_product_migrations",
+        }
+    }
+}
+
 macro_rules! migrations {
-    ($backend:literal: $($version:literal => $name:literal),* $(,)?) => {
+    ($backend:literal / $set:literal: $($version:literal => $name:literal),* $(,)?) => {
         &[$(Migration {
             version: $version,
             name: $name,
-            sql: include_str!(concat!("../migrations/", $backend, "/", $name, ".sql")),
+            sql: include_str!(concat!("../migrations/", $backend, "/", $set, "/", $name, ".sql")),
         }),*]
     };
 }
 
-const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_foundation", 2 => "0002_team");
-const POSTGRES: &[Migration] = migrations!("postgres": 1 => "0001_foundation", 2 => "0002_team");
+const SQLITE_CONTROL: &[Migration] =
+    migrations!("sqlite" / "control": 1 => "0001_foundation", 2 => "0002_team", 3 => "0003_data_plane");
+const POSTGRES_CONTROL: &[Migration] =
+    migrations!("postgres" / "control": 1 => "0001_foundation", 2 => "0002_team", 3 => "0003_data_plane");
+const SQLITE_PRODUCT: &[Migration] = migrations!("sqlite" / "product": 1 => "0001_workspaces");
+const POSTGRES_PRODUCT: &[Migration] = migrations!("postgres" / "product": 1 => "0001_workspaces");
 
-/// Applies every migration not yet recorded; returns how many ran.
-pub async fn run(db: &Db) -> Result<usize> {
-    let list = match db {
-        Db::Sqlite { .. } => SQLITE,
-        Db::Postgres(_) => POSTGRES,
-    };
+fn list(db: &Db, set: Set) -> &'static [Migration] {
+    match (db.is_postgres(), set) {
+        (false, Set::Control) => SQLITE_CONTROL,
+        (true, Set::Control) => POSTGRES_CONTROL,
+        (false, Set::Product) => SQLITE_PRODUCT,
+        (true, Set::Product) => POSTGRES_PRODUCT,
+    }
+}
+
+/// Applies every migration of `set` not yet recorded; returns how many ran. Replicas
+/// starting together on PostgreSQL take turns (an advisory lock), so each migration runs
+/// once.
+pub async fn run(db: &Db, set: Set) -> Result<usize> {
+    let table = set.table();
     let mut tx = db.begin().await?;
-    execute!(
-        &mut tx,
-        "CREATE TABLE IF NOT EXISTS callplane_migrations (
-            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-    )?;
+    serialise(&mut tx).await?;
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+    );
+    on!(&mut tx, |c| sqlx::raw_sql(sqlx::AssertSqlSafe(create.clone())).execute(c).await.map(|_| ()))?;
     tx.commit().await?;
 
     let mut applied = 0;
-    for m in list {
+    for m in list(db, set) {
         let mut tx = db.begin().await?;
-        if is_applied(&mut tx, m.version).await? {
+        serialise(&mut tx).await?;
+        if is_applied(&mut tx, table, m.version).await? {
             continue;
         }
         on!(&mut tx, |c| sqlx::raw_sql(m.sql).execute(c).await.map(|_| ()))
             .map_err(|source| Error::Migration { version: m.version, source })?;
-        execute!(
-            &mut tx,
-            "INSERT INTO callplane_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            m.version,
-            m.name,
-            now_ms()
-        )?;
+        let record = format!("INSERT INTO {table} (version, name, applied_at) VALUES ($1, $2, $3)");
+        on!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(record.clone()))
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now_ms())
+            .execute(c)
+            .await
+            .map(|_| ()))?;
         tx.commit().await?;
-        tracing::info!(version = m.version, name = m.name, "applied migration");
+        tracing::info!(set = ?set, version = m.version, name = m.name, "applied migration");
         applied += 1;
     }
     Ok(applied)
 }
 
-async fn is_applied(tx: &mut Tx, version: i64) -> Result<bool> {
-    let n: i64 = on!(tx, |c| sqlx::query_scalar("SELECT COUNT(*) FROM callplane_migrations WHERE version = $1")
-        .bind(version)
-        .fetch_one(c)
-        .await)?;
+/// On PostgreSQL, one migrating process at a time (released at commit or rollback).
+async fn serialise(tx: &mut Tx) -> Result<()> {
+    if let crate::db::Ex::Pg(c) = crate::db::Raw::ex(tx) {
+        sqlx::query("SELECT pg_advisory_xact_lock(7263540110)").execute(c).await?;
+    }
+    Ok(())
+}
+
+async fn is_applied(tx: &mut Tx, table: &str, version: i64) -> Result<bool> {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE version = $1");
+    let n: i64 = on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(version).fetch_one(c).await)?;
     Ok(n > 0)
 }
 

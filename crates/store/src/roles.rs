@@ -70,6 +70,7 @@ pub async fn update(
     permissions: Option<&str>,
     now: i64,
 ) -> Result<Option<Role>> {
+    ex.access_changed();
     let (name, name_key) = name.unzip();
     Ok(on!(ex, |c| sqlx::query_as(
         "UPDATE roles SET name = COALESCE($3, name), name_key = COALESCE($4, name_key),
@@ -103,5 +104,6 @@ pub async fn usage(ex: &mut impl Executor, account_id: &str, id: &str) -> Result
 }
 
 pub async fn delete(ex: &mut impl Executor, account_id: &str, id: &str) -> Result<bool> {
+    ex.access_changed();
     Ok(execute!(ex, "DELETE FROM roles WHERE account_id = $1 AND id = $2", account_id, id)? > 0)
 }

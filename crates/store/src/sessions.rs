@@ -59,6 +59,7 @@ pub async fn active_workspace(ex: &mut impl Executor, session_id: &str) -> Resul
 }
 
 pub async fn set_active_workspace(ex: &mut impl Executor, session_id: &str, workspace_id: Option<&str>) -> Result<()> {
+    ex.access_changed();
     execute!(ex, "UPDATE sessions SET active_workspace_id = $2 WHERE id = $1", session_id, workspace_id)?;
     Ok(())
 }
@@ -71,6 +72,7 @@ pub async fn touch(ex: &mut impl Executor, session_id: &str, user_id: &str, now:
 }
 
 pub async fn delete(ex: &mut impl Executor, session_id: &str) -> Result<()> {
+    ex.access_changed();
     execute!(ex, "DELETE FROM sessions WHERE id = $1", session_id)?;
     Ok(())
 }

@@ -138,6 +138,6 @@ pub async fn delete(State(state): State<AppState>, scope: WorkspaceScope, body: 
             ApiError::invalid("confirm_name", e.to_string())
         }
     })?;
-    svc::delete(&state, scope.0, &req.confirm_name).await?;
+    svc::delete(&state, &scope, &req.confirm_name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

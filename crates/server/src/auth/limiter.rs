@@ -1,45 +1,35 @@
 //! Sign-in throttling: after too many failed attempts for one email address, further
-//! attempts are refused for a while, whatever the password. In memory, per process.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! attempts are refused for a while, whatever the password. The failures are counted in
+//! the control database, so replicas share one count.
 
 use callplane_domain::clock::MINUTE_MS;
+use callplane_store::login_failures;
 
-pub const MAX_FAILURES: u32 = 10;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub const MAX_FAILURES: i64 = 10;
 pub const WINDOW_MS: i64 = 15 * MINUTE_MS;
 
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, i64)>>,
+/// `Some(seconds to wait)` when `key` (an email key) is locked out at `now`.
+pub async fn blocked(state: &AppState, key: &str, now: i64) -> ApiResult<Option<i64>> {
+    let mut conn = state.db.conn().await?;
+    Ok(match login_failures::get(&mut conn, key).await? {
+        Some((n, start)) if n >= MAX_FAILURES && now - start < WINDOW_MS => Some((start + WINDOW_MS - now) / 1000 + 1),
+        _ => None,
+    })
 }
 
-impl LoginLimiter {
-    /// `Some(seconds to wait)` when `key` is locked out at `now`.
-    pub fn blocked(&self, key: &str, now: i64) -> Option<i64> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(key) {
-            Some(&(n, start)) if n >= MAX_FAILURES && now - start < WINDOW_MS => {
-                Some((start + WINDOW_MS - now) / 1000 + 1)
-            }
-            _ => None,
-        }
-    }
+pub async fn failed(state: &AppState, key: &str, now: i64) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    login_failures::record(&mut tx, key, now, WINDOW_MS).await?;
+    tx.commit().await?;
+    Ok(())
+}
 
-    pub fn failed(&self, key: &str, now: i64) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        // Keep the map small: forget windows that are over.
-        if map.len() > 10_000 {
-            map.retain(|_, (_, start)| now - *start < WINDOW_MS);
-        }
-        let entry = map.entry(key.to_owned()).or_insert((0, now));
-        if now - entry.1 >= WINDOW_MS {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    }
-
-    pub fn succeeded(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-    }
+pub async fn succeeded(state: &AppState, key: &str) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    login_failures::clear(&mut tx, key).await?;
+    tx.commit().await?;
+    Ok(())
 }

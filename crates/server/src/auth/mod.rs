@@ -3,6 +3,7 @@
 //! Request flow: authenticate → resolve workspace → authorize. [`WorkspaceScope`] is the
 //! one place a workspace id is read from a request.
 
+pub mod cache;
 pub mod cookies;
 pub mod csrf;
 pub mod limiter;

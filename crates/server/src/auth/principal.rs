@@ -6,9 +6,10 @@ use axum::http::request::Parts;
 use callplane_domain::clock::MINUTE_MS;
 use callplane_domain::principal::ApiKeyPrincipal;
 use callplane_domain::{api_key, Principal};
+use callplane_store::api_keys;
 use callplane_store::sessions::{self, Session};
-use callplane_store::{api_keys, Db};
 
+use crate::auth::cache::Credential;
 use crate::auth::{cookies, tokens};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
@@ -80,12 +81,12 @@ pub async fn authenticate(parts: &mut Parts, state: &AppState) -> ApiResult<Opti
     let auth = match bearer {
         Some(token) if token.starts_with("cp_") => Some(authenticate_key(state, token).await?),
         Some(token) => Some(
-            authenticate_session(&state.db, state.now(), token)
+            authenticate_session(state, state.now(), token)
                 .await?
                 .ok_or_else(|| ApiError::new(Code::Unauthenticated, "The bearer token is invalid or expired."))?,
         ),
         None => match cookies::get(&parts.headers, cookies::SESSION) {
-            Some(token) => authenticate_session(&state.db, state.now(), token).await?,
+            Some(token) => authenticate_session(state, state.now(), token).await?,
             None => None,
         },
     };
@@ -95,23 +96,43 @@ pub async fn authenticate(parts: &mut Parts, state: &AppState) -> ApiResult<Opti
     Ok(auth)
 }
 
-async fn authenticate_session(db: &Db, now: i64, token: &str) -> ApiResult<Option<Auth>> {
-    let mut conn = db.conn().await?;
-    let session = sessions::find_live(&mut conn, &tokens::hash_token(token), now).await?;
-    drop(conn);
-    let Some(session) = session else { return Ok(None) };
+async fn authenticate_session(state: &AppState, now: i64, token: &str) -> ApiResult<Option<Auth>> {
+    let hash = tokens::hash_token(token);
+    let cached = state.access_cache.credential(&hash);
+    let (auth, touched_at) = match cached {
+        Some(c) => (c.auth, c.touched_at.unwrap_or(0)),
+        None => {
+            let epoch = state.access_cache.epoch();
+            let mut conn = state.db.conn().await?;
+            let session = sessions::find_live(&mut conn, &hash, now).await?;
+            drop(conn);
+            let Some(session) = session else { return Ok(None) };
+            let principal = Principal::User {
+                user_id: session.user_id.clone(),
+                session_id: session.id.clone(),
+                email: session.email.clone(),
+            };
+            let touched_at = session.last_seen_at;
+            let auth = Auth { principal, session: Some(session) };
+            let credential = Credential { auth: auth.clone(), touched_at: Some(touched_at), inactive_workspace: None };
+            state.access_cache.put_credential(epoch, hash.clone(), credential);
+            (auth, touched_at)
+        }
+    };
+    let session = auth.session.as_ref().expect("session credentials carry their session");
+    if session.expires_at <= now {
+        return Ok(None);
+    }
     // Record activity at most once a minute, so reads do not all become writes.
-    if now - session.last_seen_at > MINUTE_MS {
-        let mut tx = db.begin().await?;
+    if now - touched_at > MINUTE_MS {
+        let epoch = state.access_cache.epoch();
+        let mut tx = state.db.begin().await?;
         sessions::touch(&mut tx, &session.id, &session.user_id, now).await?;
         tx.commit().await?;
+        let credential = Credential { auth: auth.clone(), touched_at: Some(now), inactive_workspace: None };
+        state.access_cache.put_credential(epoch, hash, credential);
     }
-    let principal = Principal::User {
-        user_id: session.user_id.clone(),
-        session_id: session.id.clone(),
-        email: session.email.clone(),
-    };
-    Ok(Some(Auth { principal, session: Some(session) }))
+    Ok(Some(auth))
 }
 
 /// API keys (K1–K3): well-formed (checksum), live (not revoked; its workspace not
@@ -121,35 +142,45 @@ async fn authenticate_key(state: &AppState, key: &str) -> ApiResult<Auth> {
     if !api_key::is_well_formed(key) {
         return Err(invalid());
     }
-    let mut conn = state.db.conn().await?;
-    let found = api_keys::find_live(&mut conn, &tokens::hash_token(key)).await?;
-    drop(conn);
-    let k = found.ok_or_else(invalid)?;
-    if k.workspace_status.as_deref() == Some("inactive") {
+    let hash = tokens::hash_token(key);
+    let credential = match state.access_cache.credential(&hash) {
+        Some(c) => c,
+        None => {
+            let epoch = state.access_cache.epoch();
+            let mut conn = state.db.conn().await?;
+            let found = api_keys::find_live(&mut conn, &hash).await?;
+            drop(conn);
+            let k = found.ok_or_else(invalid)?;
+            let inactive_workspace = (k.workspace_status.as_deref() == Some("inactive"))
+                .then(|| k.workspace_name.clone().unwrap_or_default());
+            let principal = Principal::ApiKey(ApiKeyPrincipal {
+                key_id: k.id,
+                name: k.name,
+                display_prefix: k.display_prefix,
+                account_id: k.account_id,
+                workspace_id: k.workspace_id,
+                role: k.role,
+                created_by: k.created_by,
+            });
+            let credential =
+                Credential { auth: Auth { principal, session: None }, touched_at: k.last_used_at, inactive_workspace };
+            state.access_cache.put_credential(epoch, hash.clone(), credential.clone());
+            credential
+        }
+    };
+    if let Some(name) = &credential.inactive_workspace {
         return Err(ApiError::new(
             Code::WorkspaceInactive,
-            format!(
-                "The workspace “{}” is inactive; its API keys are refused until it is reactivated.",
-                k.workspace_name.as_deref().unwrap_or_default()
-            ),
+            format!("The workspace “{name}” is inactive; its API keys are refused until it is reactivated."),
         ));
     }
     let now = state.now();
-    if k.last_used_at.is_none_or(|t| now - t > MINUTE_MS) {
+    if credential.touched_at.is_none_or(|t| now - t > MINUTE_MS) {
+        let epoch = state.access_cache.epoch();
         let mut tx = state.db.begin().await?;
-        api_keys::touch(&mut tx, &k.id, now).await?;
+        api_keys::touch(&mut tx, credential.auth.principal.actor_id(), now).await?;
         tx.commit().await?;
+        state.access_cache.put_credential(epoch, hash, Credential { touched_at: Some(now), ..credential.clone() });
     }
-    Ok(Auth {
-        principal: Principal::ApiKey(ApiKeyPrincipal {
-            key_id: k.id,
-            name: k.name,
-            display_prefix: k.display_prefix,
-            account_id: k.account_id,
-            workspace_id: k.workspace_id,
-            role: k.role,
-            created_by: k.created_by,
-        }),
-        session: None,
-    })
+    Ok(credential.auth)
 }

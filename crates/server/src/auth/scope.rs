@@ -1,5 +1,7 @@
 //! Authorization: the workspace a request acts in, and what the caller may do there.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use callplane_domain::id::{has_prefix, prefix};
@@ -19,7 +21,7 @@ use crate::state::AppState;
 /// This is the one place a workspace id is read from a request: the `{ws}` path segment
 /// for API and management routes, otherwise the session's active workspace (W6).
 /// Workspaces the caller cannot reach answer 404, exactly like ones that do not exist.
-pub struct WorkspaceScope(pub Scope);
+pub struct WorkspaceScope(pub Arc<Scope>);
 
 impl std::ops::Deref for WorkspaceScope {
     type Target = Scope;
@@ -72,13 +74,24 @@ fn route_access(parts: &Parts) -> ApiResult<Access> {
         .ok_or_else(|| ApiError::internal(format!("route {} has no access entry", parts.uri.path())))
 }
 
-pub async fn resolve(state: &AppState, principal: &Principal, workspace_id: &str) -> ApiResult<Option<Scope>> {
+/// The caller's scope in a workspace: from the access cache when warm, else one read.
+pub async fn resolve(state: &AppState, principal: &Principal, workspace_id: &str) -> ApiResult<Option<Arc<Scope>>> {
     // Something that is not a workspace id names no workspace; no need to ask the database.
     if !has_prefix(workspace_id, prefix::WORKSPACE) {
         return Ok(None);
     }
+    // A scope carries its principal: key it by the session or the API key.
+    let key = principal.session_id().unwrap_or(principal.actor_id());
+    if let Some(scope) = state.access_cache.scope(key, workspace_id) {
+        return Ok(Some(scope));
+    }
+    let epoch = state.access_cache.epoch();
     let mut conn = state.db.conn().await?;
-    Ok(access::resolve(&mut conn, principal, workspace_id).await?)
+    let scope = access::resolve(&mut conn, &state.regions, principal, workspace_id).await?.map(Arc::new);
+    if let Some(scope) = &scope {
+        state.access_cache.put_scope(epoch, key, scope.clone());
+    }
+    Ok(scope)
 }
 
 /// Refuses an inactive workspace (W4) unless allowed, then checks the permission (A4, A5).
@@ -98,29 +111,32 @@ pub fn authorize(scope: &Scope, permission: Permission, any_status: bool) -> Api
 /// The session's active workspace (W6). When it is gone, inactive or no longer
 /// reachable, the session moves to the first active workspace the user reaches, and
 /// `None` means there is none.
-pub async fn active_scope(state: &AppState, principal: &Principal, session: &Session) -> ApiResult<Option<Scope>> {
-    let mut conn = state.db.conn().await?;
-    let current = sessions::active_workspace(&mut conn, &session.id).await?;
-    if let Some(id) = &current {
-        if let Some(scope) = access::resolve(&mut conn, principal, id).await? {
+///
+/// The session's active workspace is exact even when the session came from the access
+/// cache: changing it is an access change.
+pub async fn active_scope(state: &AppState, principal: &Principal, session: &Session) -> ApiResult<Option<Arc<Scope>>> {
+    let current = session.active_workspace_id.as_deref();
+    if let Some(id) = current {
+        if let Some(scope) = resolve(state, principal, id).await? {
             if scope.is_active() {
                 return Ok(Some(scope));
             }
         }
     }
+    let mut conn = state.db.conn().await?;
     let candidates = workspaces::accessible(&mut conn, principal.user_id(), Some("active")).await?;
+    drop(conn);
     let mut fallback = None;
     for ws in candidates {
-        if let Some(scope) = access::resolve(&mut conn, principal, &ws.id).await? {
+        if let Some(scope) = resolve(state, principal, &ws.id).await? {
             if scope.can(Permission::WorkspacesSwitch) {
                 fallback = Some(scope);
                 break;
             }
         }
     }
-    drop(conn);
-    let new_id = fallback.as_ref().map(Scope::workspace_id);
-    if new_id != current.as_deref() {
+    let new_id = fallback.as_ref().map(|s| s.workspace_id());
+    if new_id != current {
         let mut tx = state.db.begin().await?;
         sessions::set_active_workspace(&mut tx, &session.id, new_id).await?;
         tx.commit().await?;
@@ -178,11 +194,8 @@ impl AccountCaller {
         let chosen = match named.or(self.path_account.as_deref()) {
             Some(id) => mine.iter().find(|a| a.id == id),
             None => {
-                let active = sessions::active_workspace(&mut conn, &self.session.id).await?;
-                let active_account = match active {
-                    Some(ws) => {
-                        access::resolve(&mut conn, &self.principal, &ws).await?.map(|s| s.account_id().to_owned())
-                    }
+                let active_account = match &self.session.active_workspace_id {
+                    Some(ws) => resolve(state, &self.principal, ws).await?.map(|s| s.account_id().to_owned()),
                     None => None,
                 };
                 active_account

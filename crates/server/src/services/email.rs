@@ -30,9 +30,11 @@ pub async fn deliver_pending(state: &AppState) -> anyhow::Result<usize> {
     let Some(url) = &state.config.email.smtp_url else { return Ok(0) };
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build();
     let from: Mailbox = state.config.email.from.parse()?;
-    let mut conn = state.db.conn().await?;
-    let pending = emails::unsent(&mut conn, MAX_ATTEMPTS, 50).await?;
-    drop(conn);
+    // Claimed with a lease: replicas sharing the database never send one email twice.
+    let mut tx = state.db.begin().await?;
+    let now = state.now();
+    let pending = emails::claim(&mut tx, now, now + state.config.workers.lease_secs * 1000, MAX_ATTEMPTS, 10).await?;
+    tx.commit().await?;
     let mut sent = 0;
     for email in pending {
         let result = async {
@@ -72,7 +74,7 @@ pub async fn run_worker(state: AppState) {
         }
         tokio::select! {
             _ = state.email_wakeup.notified() => {}
-            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(state.config.workers.poll_secs)) => {}
         }
     }
 }

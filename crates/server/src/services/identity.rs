@@ -9,7 +9,7 @@ use callplane_store::users::{self, User};
 use callplane_store::workspaces::{self, Workspace};
 use callplane_store::{sessions, Tx};
 
-use crate::auth::{password, tokens};
+use crate::auth::{limiter, password, tokens};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::services;
 use crate::state::AppState;
@@ -74,6 +74,7 @@ pub async fn signup(state: &AppState, input: SignupInput<'_>) -> ApiResult<Signe
     let name = parse_label("name", input.name)?;
     let account_name = parse_label("account_name", input.account_name)?;
     let ws_name = services::workspaces::parse_name(input.workspace_name.unwrap_or(&account_name))?;
+    let region = services::workspaces::parse_region(state, input.region)?;
     let hash = password::hash(input.password.to_owned()).await?;
 
     let now = state.now();
@@ -91,15 +92,14 @@ pub async fn signup(state: &AppState, input: SignupInput<'_>) -> ApiResult<Signe
     accounts::add_user(&mut tx, &account.id, &user.id, "admin", now).await?;
     let session_id = new_id(prefix::SESSION);
     let actor = Principal::User { user_id: user.id.clone(), session_id: session_id.clone(), email: user.email.clone() };
-    let region = input.region.unwrap_or(&state.config.default_region);
-    if !state.config.regions.iter().any(|r| r == region) {
-        return Err(ApiError::invalid("region", format!("must be one of: {}", state.config.regions.join(", "))));
-    }
     let workspace =
-        services::workspaces::insert(&mut tx, state, &actor, &account, &ws_name, region, WorkspaceStatus::Active)
+        services::workspaces::insert(&mut tx, state, &actor, &account, &ws_name, &region, WorkspaceStatus::Active)
             .await?;
     let token = start_session(&mut tx, state, &session_id, &user.id, Some(&workspace.id)).await?;
     tx.commit().await?;
+    // The first workspace becomes visible once anchored in its region database (a
+    // crash before that is finished by the lifecycle worker).
+    services::lifecycle::provision(state, &workspace.id, &account.id, &workspace.region).await?;
     Ok(SignedUp { user, account, workspace, token })
 }
 
@@ -137,7 +137,7 @@ pub async fn login(state: &AppState, email: &str, pass: &str) -> ApiResult<(User
         return Err(invalid());
     }
     let key = users::email_key(email);
-    if let Some(wait) = state.login_limiter.blocked(&key, state.now()) {
+    if let Some(wait) = limiter::blocked(state, &key, state.now()).await? {
         return Err(ApiError::new(
             Code::RateLimited,
             format!("Too many failed sign-in attempts for this email. Try again in {} minutes.", (wait + 59) / 60),
@@ -149,10 +149,10 @@ pub async fn login(state: &AppState, email: &str, pass: &str) -> ApiResult<(User
     let stored = creds.as_ref().map_or(password::DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
     let ok = password::verify(pass.to_owned(), stored).await?;
     let Some(creds) = creds.filter(|_| ok) else {
-        state.login_limiter.failed(&key, state.now());
+        limiter::failed(state, &key, state.now()).await?;
         return Err(invalid());
     };
-    state.login_limiter.succeeded(&key);
+    limiter::succeeded(state, &key).await?;
     let user = users::get(&mut conn, &creds.id).await?.ok_or_else(invalid)?;
     let first_active =
         workspaces::accessible(&mut conn, &user.id, Some("active")).await?.into_iter().next().map(|w| w.id);

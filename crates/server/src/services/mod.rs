@@ -6,6 +6,7 @@ pub mod audit;
 pub mod email;
 pub mod identity;
 pub mod keys;
+pub mod lifecycle;
 pub mod roles;
 pub mod team;
 pub mod workspaces;

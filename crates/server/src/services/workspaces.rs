@@ -5,13 +5,17 @@ use callplane_domain::workspace::{confirmation_matches, NameError, WorkspaceName
 use callplane_domain::{Permission, Principal};
 use callplane_store::access::Scope;
 use callplane_store::accounts::Account;
+use callplane_store::product::dependents;
 use callplane_store::workspaces::{self, NewWorkspace, Workspace};
 use callplane_store::{sessions, Tx};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::auth::scope::{authorize, resolve};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::failpoint;
 use crate::services::audit::Auditor;
+use crate::services::lifecycle;
 use crate::state::AppState;
 
 pub struct CreateInput<'a> {
@@ -35,17 +39,20 @@ pub fn parse_status(raw: Option<&str>) -> ApiResult<Option<WorkspaceStatus>> {
         .transpose()
 }
 
-fn parse_region(state: &AppState, raw: Option<&str>) -> ApiResult<String> {
+/// A configured region id (W1), the default one when none is given.
+pub fn parse_region(state: &AppState, raw: Option<&str>) -> ApiResult<String> {
     let region = raw.map(str::trim).unwrap_or(&state.config.default_region);
-    if state.config.regions.iter().any(|r| r == region) {
+    if state.config.has_region(region) {
         Ok(region.to_owned())
     } else {
-        Err(ApiError::invalid("region", format!("must be one of: {}", state.config.regions.join(", "))))
+        let ids: Vec<&str> = state.config.regions.keys().map(String::as_str).collect();
+        Err(ApiError::invalid("region", format!("must be one of: {}", ids.join(", "))))
     }
 }
 
 /// Creates a workspace in `account` (W1), within the plan's limit (W2). The creator
-/// becomes its Owner.
+/// becomes its Owner. The workspace is registered (invisible) in the control database,
+/// anchored in its region database, then made visible: see [`lifecycle`].
 pub async fn create(
     state: &AppState,
     actor: &Principal,
@@ -73,11 +80,14 @@ pub async fn create(
     }
     let ws = insert(&mut tx, state, actor, account, &name, &region, status).await?;
     tx.commit().await?;
+    failpoint::hit("workspace.create.after_register");
+    lifecycle::provision(state, &ws.id, &ws.account_id, &ws.region).await?;
     Ok(ws)
 }
 
-/// Inserts the workspace with its Owner and records both in the audit log. Used by
-/// workspace creation and by sign-up (the account's first workspace).
+/// Registers the workspace (`provisioning`, leased to this request) with its Owner and
+/// records both in the audit log. Used by workspace creation and by sign-up (the
+/// account's first workspace); the caller commits, then calls [`lifecycle::provision`].
 pub async fn insert(
     tx: &mut Tx,
     state: &AppState,
@@ -101,6 +111,7 @@ pub async fn insert(
             created_by: actor.user_id(),
             now,
         },
+        lifecycle::lease_until(state),
     )
     .await
     .map_err(name_taken)?;
@@ -185,8 +196,10 @@ pub async fn update(state: &AppState, scope: &Scope, input: UpdateInput<'_>) -> 
 
 /// Deletes a workspace and everything in it (W5), after its refusals: the typed name
 /// must match; not the account's only workspace; not the caller's active workspace; no
-/// active agents or phone numbers left.
-pub async fn delete(state: &AppState, scope: Scope, confirm_name: &str) -> ApiResult<()> {
+/// active agents or phone numbers left (read in the region database). The workspace is
+/// marked `deleting` (refused everywhere from then on), its product data is purged from
+/// its region database, then its registry row goes: see [`lifecycle`].
+pub async fn delete(state: &AppState, scope: &Scope, confirm_name: &str) -> ApiResult<()> {
     if !confirmation_matches(scope.workspace_name(), confirm_name) {
         return Err(ApiError::new(
             Code::ConfirmationMismatch,
@@ -194,6 +207,7 @@ pub async fn delete(state: &AppState, scope: Scope, confirm_name: &str) -> ApiRe
         )
         .with("errors", json!([{ "field": "confirm_name", "message": "does not match the workspace name" }])));
     }
+    let deps = dependents::active(&mut scope.read().await?).await?;
     let mut tx = state.db.begin().await?;
     callplane_store::accounts::lock(&mut tx, scope.account_id()).await?;
     if workspaces::count_for_account(&mut tx, scope.account_id()).await? <= 1 {
@@ -210,8 +224,7 @@ pub async fn delete(state: &AppState, scope: Scope, confirm_name: &str) -> ApiRe
             ));
         }
     }
-    let deps = workspaces::active_dependents(&mut tx, &scope).await?;
-    if deps.agents > 0 || deps.phone_numbers > 0 {
+    if deps.any() {
         return Err(ApiError::new(
             Code::WorkspaceNotEmpty,
             format!(
@@ -222,19 +235,30 @@ pub async fn delete(state: &AppState, scope: Scope, confirm_name: &str) -> ApiRe
         .with("active_agents", deps.agents)
         .with("active_phone_numbers", deps.phone_numbers));
     }
-    let before = workspaces::get(&mut tx, &scope).await?;
+    let before = workspaces::get(&mut tx, scope).await?;
     let now = state.now();
-    let actor = scope.principal().clone();
-    workspaces::delete(&mut tx, scope).await?;
+    workspaces::mark_deleting(&mut tx, scope, now, lifecycle::lease_until(state)).await?;
     let snapshot = json!({ "name": before.name, "status": before.status, "region": before.region });
-    record(&mut tx, &before, &actor, "workspace.deleted", "workspace", &before.id, Some(snapshot), None, now).await?;
+    record(
+        &mut tx,
+        &before,
+        scope.principal(),
+        "workspace.deleted",
+        "workspace",
+        &before.id,
+        Some(snapshot),
+        None,
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(())
+    failpoint::hit("workspace.delete.after_mark");
+    lifecycle::purge(state, &before.id, &before.region).await
 }
 
 /// Makes `workspace_id` the session's active workspace (W7). Only active workspaces the
 /// caller reaches, and only with `workspaces_switch`.
-pub async fn switch(state: &AppState, actor: &Principal, workspace_id: &str) -> ApiResult<Scope> {
+pub async fn switch(state: &AppState, actor: &Principal, workspace_id: &str) -> ApiResult<Arc<Scope>> {
     let session_id = actor
         .session_id()
         .ok_or_else(|| ApiError::new(Code::BadRequest, "Only signed-in sessions have an active workspace."))?;

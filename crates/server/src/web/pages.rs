@@ -1,5 +1,7 @@
 //! Dashboard page handlers. The rules live in `services`; these render and redirect.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -59,7 +61,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for WebForm<T> {
 }
 
 /// The top navigation: the active workspace and the ones the selector offers (W6, W7).
-pub async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResult<(Value, Option<Scope>)> {
+pub async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResult<(Value, Option<Arc<Scope>>)> {
     let active = active_scope(state, p, session).await?;
     let mut conn = state.db.conn().await?;
     let switchable: Vec<Value> = workspaces::accessible(&mut conn, p.user_id(), Some("active"))
@@ -73,7 +75,7 @@ pub async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResul
         .collect();
     let nav = json!({
         "email": p.label(),
-        "account_admin": active.as_ref().is_some_and(Scope::is_account_admin),
+        "account_admin": active.as_ref().is_some_and(|s| s.is_account_admin()),
         "active": active.as_ref().map(|s| json!({ "id": s.workspace_id(), "name": s.workspace_name() })),
         "switchable": switchable,
     });
@@ -230,7 +232,7 @@ pub async fn page_context(
     csrf: &str,
     page: &str,
     title: &str,
-) -> ApiResult<(serde_json::Map<String, Value>, Option<Scope>)> {
+) -> ApiResult<(serde_json::Map<String, Value>, Option<Arc<Scope>>)> {
     let (nav, active) = nav(state, p, session).await?;
     let mut ctx = serde_json::Map::new();
     ctx.insert("title".into(), json!(title));
@@ -395,7 +397,7 @@ pub async fn delete_workspace(
     scope: WorkspaceScope,
     WebForm(f): WebForm<DeleteForm>,
 ) -> ApiResult<Response> {
-    match svc::delete(&state, scope.0, &f.confirm_name).await {
+    match svc::delete(&state, &scope, &f.confirm_name).await {
         Ok(()) => Ok(Redirect::to("/workspaces?done=deleted").into_response()),
         Err(e) => refused(&state, &p, &session, &csrf.0, e).await,
     }

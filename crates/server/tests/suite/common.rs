@@ -66,11 +66,17 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = std::env::temp_dir().join(format!("callplane-test-{}", uuid::Uuid::now_v7().simple()));
-    let mut config = Config::default();
+    let mut config = Config::default().with_default_regions();
     config.server.addr = "127.0.0.1:0".parse().unwrap();
     config.server.data_dir = data_dir.clone();
-    config.database.url = Some(test_database_url(&data_dir).await);
+    config.database.url = Some(test_database_url(&data_dir, "test").await);
     config.database.max_connections = 4;
+    // `CALLPLANE_TEST_LAYOUT=split`: every region on a database of its own (SPEC O2).
+    if layout_is_split() {
+        for (id, region) in config.regions.iter_mut() {
+            region.database_url = Some(test_database_url(&data_dir, &format!("region-{id}")).await);
+        }
+    }
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
     let app = Application::build(config, clock.clone()).await.expect("application builds");
@@ -86,7 +92,18 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
-async fn test_database_url(data_dir: &std::path::Path) -> String {
+/// Whether the regions get databases of their own (`CALLPLANE_TEST_LAYOUT=split`) or
+/// share the control database (`shared`, the default).
+pub fn layout_is_split() -> bool {
+    match std::env::var("CALLPLANE_TEST_LAYOUT").as_deref() {
+        Ok("split") => true,
+        Ok("shared") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("CALLPLANE_TEST_LAYOUT must be `shared` or `split`, got {other}"),
+    }
+}
+
+/// A fresh database named `name`: a file in `data_dir`, or a new Postgres database.
+pub async fn test_database_url(data_dir: &std::path::Path, name: &str) -> String {
     match std::env::var("CALLPLANE_TEST_DATABASE") {
         Ok(url) if url.starts_with("postgres") => {
             let name = format!("cp_test_{}", uuid::Uuid::now_v7().simple());
@@ -99,7 +116,7 @@ async fn test_database_url(data_dir: &std::path::Path) -> String {
         }
         _ => {
             std::fs::create_dir_all(data_dir).unwrap();
-            format!("sqlite://{}", data_dir.join("test.db").display())
+            format!("sqlite://{}", data_dir.join(format!("{name}.db")).display())
         }
     }
 }
@@ -204,26 +221,54 @@ impl TestApp {
         tx.commit().await.unwrap();
     }
 
+    /// The region database holding a workspace's product data.
+    pub async fn region_db(&self, workspace_id: &str) -> callplane_store::Db {
+        let mut conn = self.state.db.conn().await.unwrap();
+        let region = fixtures::region_of(&mut conn, workspace_id).await.unwrap().expect("the workspace exists");
+        self.state.regions.get(&region).expect("a configured region").db.db().clone()
+    }
+
     pub async fn plant_agent(&self, workspace_id: &str, id: &str, status: &str) {
-        let mut tx = self.state.db.begin().await.unwrap();
+        let mut tx = self.region_db(workspace_id).await.begin().await.unwrap();
         fixtures::insert_agent(&mut tx, workspace_id, id, status).await.unwrap();
         tx.commit().await.unwrap();
     }
 
     pub async fn plant_number(&self, workspace_id: &str, id: &str, status: &str) {
-        let mut tx = self.state.db.begin().await.unwrap();
+        let mut tx = self.region_db(workspace_id).await.begin().await.unwrap();
         fixtures::insert_phone_number(&mut tx, workspace_id, id, status).await.unwrap();
         tx.commit().await.unwrap();
     }
 
+    /// A workspace's rows per table: control tables, then product tables summed over
+    /// every region database (so a deletion is proven complete wherever rows were).
     pub async fn row_counts(&self, workspace_id: &str) -> Vec<(&'static str, i64)> {
         let mut conn = self.state.db.conn().await.unwrap();
-        fixtures::count_rows(&mut conn, workspace_id).await.unwrap()
+        let mut counts = fixtures::count_control_rows(&mut conn, workspace_id).await.unwrap();
+        let mut product: Vec<(&'static str, i64)> = Vec::new();
+        for region in self.state.regions.databases() {
+            let mut conn = region.db().conn().await.unwrap();
+            for (table, n) in fixtures::count_product_rows(&mut conn, workspace_id).await.unwrap() {
+                match product.iter_mut().find(|(t, _)| *t == table) {
+                    Some((_, total)) => *total += n,
+                    None => product.push((table, n)),
+                }
+            }
+        }
+        counts.extend(product);
+        counts
     }
 
+    /// A digest of the control tables and of every region database's product tables.
     pub async fn snapshot(&self) -> Vec<String> {
         let mut conn = self.state.db.conn().await.unwrap();
-        fixtures::snapshot(&mut conn).await.unwrap()
+        let mut out = fixtures::snapshot_control(&mut conn).await.unwrap();
+        for region in self.state.regions.databases() {
+            let mut conn = region.db().conn().await.unwrap();
+            out.push(format!("region {}", region.url()));
+            out.extend(fixtures::snapshot_product(&mut conn).await.unwrap());
+        }
+        out
     }
 }
 

@@ -235,14 +235,14 @@ async fn w5_refuses_while_active_agents_or_numbers_remain() {
     assert_eq!(r.body["active_agents"], 1);
     assert_eq!(r.body["active_phone_numbers"], 1);
 
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.region_db(&id).await.begin().await.unwrap();
     callplane_store::fixtures::set_agent_status(&mut tx, &id, "agt_one", "inactive").await.unwrap();
     tx.commit().await.unwrap();
     let r = app.delete(&path, &u.token, json!({ "confirm_name": "Busy" })).await;
     r.expect_problem(409, "workspace_not_empty");
     assert_eq!(r.body["active_agents"], 0);
 
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.region_db(&id).await.begin().await.unwrap();
     callplane_store::fixtures::set_phone_number_status(&mut tx, &id, "num_one", "released").await.unwrap();
     tx.commit().await.unwrap();
     app.delete(&path, &u.token, json!({ "confirm_name": "Busy" })).await.expect(204);
