@@ -209,3 +209,10 @@ pub async fn detach_user(ex: &mut impl Executor, account_id: &str, user_id: &str
     execute!(ex, "DELETE FROM account_users WHERE account_id = $1 AND user_id = $2", account_id, user_id)?;
     Ok(())
 }
+
+/// Runs one statement as written (schema tests create deliberately wrong tables).
+pub async fn raw_execute(ex: &mut impl Raw, sql: &str) -> Result<()> {
+    let sql = sql.to_owned();
+    on!(ex, |c| sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(c).await.map(|_| ()))?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod me;
 pub mod members;
 pub mod openapi;
+pub mod regions;
 pub mod system;
 pub mod team;
 pub mod views;
@@ -32,6 +33,7 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/v1/auth/logout", Authenticated, auth::logout)
         .add(Method::GET, "/api/v1/me", Authenticated, me::get)
         .add(Method::PUT, "/api/v1/me/active-workspace", Authenticated, me::switch)
+        .add(Method::GET, "/api/v1/regions", Public, regions::list)
         .add(Method::GET, "/api/v1/workspaces", Authenticated, workspaces::list)
         .add(Method::POST, "/api/v1/workspaces", Account(P::WorkspacesCreate), workspaces::create)
         .add(Method::GET, "/api/v1/workspaces/{ws}", WorkspaceAnyStatus(P::WorkspacesView), workspaces::get)

@@ -12,7 +12,7 @@ use crate::api;
     paths(
         api::auth::signup, api::auth::login, api::auth::logout,
         api::me::get, api::me::switch,
-        api::workspaces::list, api::workspaces::create, api::workspaces::get,
+        api::regions::list, api::workspaces::list, api::workspaces::create, api::workspaces::get,
         api::workspaces::update, api::workspaces::delete,
         api::members::list, api::audit::list, api::audit::export,
         api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,

@@ -80,10 +80,10 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}", tag = "workspaces", params(("ws" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = WorkspaceView), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<AppState>, scope: WorkspaceScope) -> ApiResult<Json<WorkspaceView>> {
-    let mut conn = state.db.conn().await?;
-    let ws = workspaces::get(&mut conn, &scope).await?;
-    let mut view = WorkspaceView::from(&ws);
+pub async fn get(scope: WorkspaceScope) -> ApiResult<Json<WorkspaceView>> {
+    // The scope carries the registry row, exactly as fresh as the database: every change
+    // to the workspace invalidates cached scopes.
+    let mut view = WorkspaceView::from(scope.workspace());
     view.role = scope.role().map(str::to_owned);
     Ok(Json(view))
 }

@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use callplane_store::access::Scope;
@@ -36,13 +37,38 @@ pub struct Credential {
 
 pub struct AccessCache {
     changes: Arc<AccessChanges>,
+    hits: AtomicU64,
+    misses: AtomicU64,
     credentials: EpochMap<String, Credential>,
     scopes: EpochMap<(String, String), Arc<Scope>>,
 }
 
 impl AccessCache {
     pub fn new(changes: Arc<AccessChanges>) -> Self {
-        Self { changes, credentials: EpochMap::default(), scopes: EpochMap::default() }
+        Self {
+            changes,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            credentials: EpochMap::default(),
+            scopes: EpochMap::default(),
+        }
+    }
+
+    /// Lookups answered from the cache and lookups that went to the database.
+    pub fn stats(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
+    /// Whether cached entries may be served now (false while a PostgreSQL replica is not
+    /// listening for other replicas' changes).
+    pub fn is_trusted(&self) -> bool {
+        self.epoch().is_some()
+    }
+
+    fn count<T>(&self, found: Option<T>) -> Option<T> {
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
     }
 
     /// The epoch to stamp on what is about to be read; `None`: do not cache.
@@ -51,7 +77,7 @@ impl AccessCache {
     }
 
     pub fn credential(&self, token_hash: &str) -> Option<Credential> {
-        self.credentials.get(token_hash, self.epoch()?)
+        self.count(self.epoch().and_then(|epoch| self.credentials.get(token_hash, epoch)))
     }
 
     pub fn put_credential(&self, epoch: Option<u64>, token_hash: String, credential: Credential) {
@@ -62,8 +88,10 @@ impl AccessCache {
 
     /// `principal_key`: the session id or API key id (a scope carries its principal).
     pub fn scope(&self, principal_key: &str, workspace_id: &str) -> Option<Arc<Scope>> {
-        let epoch = self.epoch()?;
-        self.scopes.get_with(epoch, |map| map.get(&(principal_key.to_owned(), workspace_id.to_owned())).cloned())
+        let found = self.epoch().and_then(|epoch| {
+            self.scopes.get_with(epoch, |map| map.get(&(principal_key.to_owned(), workspace_id.to_owned())).cloned())
+        });
+        self.count(found)
     }
 
     pub fn put_scope(&self, epoch: Option<u64>, principal_key: &str, scope: Arc<Scope>) {

@@ -15,6 +15,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/auth/login", "public"),
     ("POST", "/api/v1/auth/logout", "authenticated"),
     ("GET", "/api/v1/me", "authenticated"),
+    ("GET", "/api/v1/regions", "public"),
     ("PUT", "/api/v1/me/active-workspace", "authenticated"),
     ("GET", "/api/v1/workspaces", "authenticated"),
     ("POST", "/api/v1/workspaces", "account:workspaces_create"),
