@@ -46,6 +46,42 @@ pub async fn region_of(ex: &mut impl Executor, workspace_id: &str) -> Result<Opt
         .await)?)
 }
 
+/// A workspace of the account by name, whatever its lifecycle: `(id, lifecycle)`.
+pub async fn workspace_by_name(
+    ex: &mut impl Executor,
+    account_id: &str,
+    name: &str,
+) -> Result<Option<(String, String)>> {
+    Ok(on!(ex, |c| sqlx::query_as("SELECT id, lifecycle FROM workspaces WHERE account_id = $1 AND name = $2")
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// Revokes a key behind the service's back (no access-change announcement), to prove
+/// that a replica which lost its listener stopped trusting its cache.
+pub async fn revoke_key_silently(ex: &mut impl Executor, key_id: &str) -> Result<()> {
+    execute!(ex, "UPDATE api_keys SET revoked_at = 1 WHERE id = $1", key_id)?;
+    Ok(())
+}
+
+/// The backend pid of a replica's access-change listener (PostgreSQL), if connected.
+pub async fn listener_pid(ex: &mut impl Executor, replica: &str) -> Result<Option<i32>> {
+    Ok(on!(ex, |c| sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1"
+    )
+    .bind(format!("callplane-listener {replica}"))
+    .fetch_optional(c)
+    .await)?)
+}
+
+/// Ends a PostgreSQL backend (a lost connection, as the replica sees it).
+pub async fn terminate_backend(ex: &mut impl Executor, pid: i32) -> Result<()> {
+    on!(ex, |c| sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(c).await.map(|_| ()))?;
+    Ok(())
+}
+
 /// Adds `user_id` to a workspace with a role (membership management arrives with the
 /// team issue's invitations).
 pub async fn add_member(ex: &mut impl Executor, workspace_id: &str, user_id: &str, role: &str) -> Result<()> {

@@ -17,15 +17,37 @@ pub async fn healthz() -> Json<serde_json::Value> {
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "system",
-    responses((status = 200, description = "The database answers"), (status = 503, description = "It does not")))]
+    responses((status = 200, description = "The control database and every region database answer"),
+              (status = 503, description = "One of them does not")))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => Json(json!({ "status": "ready", "database": state.db.backend() })).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable" }))).into_response()
-        }
+    let mut ready = true;
+    if let Err(e) = state.db.ping().await {
+        tracing::warn!(error = %e, "readiness: the control database does not answer");
+        ready = false;
     }
+    let mut regions = serde_json::Map::new();
+    for region in state.regions.list() {
+        let ok = match region.db.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(region = %region.id, error = %e, "readiness: a region database does not answer");
+                false
+            }
+        };
+        ready &= ok;
+        regions.insert(region.id.clone(), json!(if ok { "ok" } else { "unavailable" }));
+    }
+    let body = json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "database": state.db.backend(),
+        "regions": regions,
+        // Which process answered, and whether it may answer from its access cache
+        // (a PostgreSQL replica not listening for changes does not).
+        "replica": state.db.changes().replica(),
+        "access_cache": if state.access_cache.is_trusted() { "trusted" } else { "untrusted" },
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
 }
 
 /// Request counters by status class.

@@ -92,33 +92,11 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
-/// Whether the regions get databases of their own (`CALLPLANE_TEST_LAYOUT=split`) or
-/// share the control database (`shared`, the default).
-pub fn layout_is_split() -> bool {
-    match std::env::var("CALLPLANE_TEST_LAYOUT").as_deref() {
-        Ok("split") => true,
-        Ok("shared") | Ok("") | Err(_) => false,
-        Ok(other) => panic!("CALLPLANE_TEST_LAYOUT must be `shared` or `split`, got {other}"),
-    }
-}
+pub use callplane_testkit::layout_is_split;
 
-/// A fresh database named `name`: a file in `data_dir`, or a new Postgres database.
+/// A fresh database named `name` (see [`callplane_testkit::database_url`]).
 pub async fn test_database_url(data_dir: &std::path::Path, name: &str) -> String {
-    match std::env::var("CALLPLANE_TEST_DATABASE") {
-        Ok(url) if url.starts_with("postgres") => {
-            let name = format!("cp_test_{}", uuid::Uuid::now_v7().simple());
-            fixtures::create_postgres_database(&url, &name)
-                .await
-                .unwrap_or_else(|e| panic!("CALLPLANE_TEST_DATABASE is set but Postgres is not usable: {e}"))
-        }
-        Ok(other) if other != "sqlite" && !other.is_empty() => {
-            panic!("CALLPLANE_TEST_DATABASE must be `sqlite` or a postgres:// URL, got {other}")
-        }
-        _ => {
-            std::fs::create_dir_all(data_dir).unwrap();
-            format!("sqlite://{}", data_dir.join(format!("{name}.db")).display())
-        }
-    }
+    callplane_testkit::database_url(data_dir, name).await
 }
 
 impl TestApp {
