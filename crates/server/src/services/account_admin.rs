@@ -2,6 +2,7 @@
 //! workspace access without visiting each workspace, and review who reaches what.
 
 use callplane_domain::clock::DAY_MS;
+use callplane_domain::email::parse_email;
 use callplane_domain::id::{new_id, prefix};
 use callplane_domain::role::BuiltinRole;
 use callplane_domain::Principal;
@@ -13,7 +14,6 @@ use serde_json::json;
 use crate::auth::{password, tokens};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::services::audit::Auditor;
-use crate::services::identity::parse_email;
 use crate::services::{email, roles};
 use crate::state::AppState;
 
