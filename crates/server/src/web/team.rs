@@ -13,7 +13,7 @@ use callplane_store::{api_keys, invitations, members, roles as role_store, users
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::api::audit::{events_csv, AuditParams};
+use crate::api::audit::{export_csv, AuditParams};
 use crate::api::views::rfc3339;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::principal::MaybeSignedIn;
@@ -471,11 +471,7 @@ pub async fn audit_export(
     scope: WorkspaceScope,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Response> {
-    let params = audit_params(&q);
-    let (filter, _) = params.filter()?;
-    let mut conn = state.db.conn().await?;
-    let rows = callplane_store::audit::list(&mut conn, &scope, &filter, 10_000).await?;
-    Ok(crate::api::accounts::csv_response("audit-log.csv", events_csv(&rows)))
+    export_csv(&state, &scope, &audit_params(&q)).await
 }
 
 /// A form body with repeated keys (checkbox grids), as pairs.
@@ -578,7 +574,7 @@ pub mod account {
         let f = ReviewFilter { user: q.user.as_deref(), workspace: q.workspace.as_deref(), role: q.role.as_deref() };
         let rows: Vec<_> =
             account_admin::access_review(&state, &account).await?.into_iter().filter(|r| f.matches(r)).collect();
-        Ok(crate::api::accounts::csv_response("access-review.csv", account_admin::access_review_csv(&rows)))
+        Ok(crate::api::accounts::access_review_export(&rows))
     }
 
     async fn users_outcome(
