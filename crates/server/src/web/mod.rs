@@ -1,5 +1,10 @@
 //! The dashboard: server-rendered pages and plain forms (no JavaScript needed).
 
+pub mod account;
+pub mod audit;
+pub mod common;
+pub mod invite;
+pub mod keys;
 pub mod pages;
 pub mod team;
 pub mod templates;
@@ -25,9 +30,9 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/signup", Public, pages::signup_form)
         .add(Method::POST, "/signup", Public, pages::signup)
         .add(Method::POST, "/logout", Authenticated, pages::logout)
-        .add(Method::GET, "/invite", Public, team::invite_page)
-        .add(Method::GET, "/set-password", Public, team::set_password_form)
-        .add(Method::POST, "/set-password", Public, team::set_password)
+        .add(Method::GET, "/invite", Public, invite::invite_page)
+        .add(Method::GET, "/set-password", Public, invite::set_password_form)
+        .add(Method::POST, "/set-password", Public, invite::set_password)
         .add(Method::GET, "/dashboard", Workspace(P::WorkspacesView), pages::dashboard)
         .add(Method::POST, "/switch", Authenticated, pages::switch)
         .add(Method::GET, "/workspaces", Authenticated, pages::workspaces)
@@ -41,20 +46,20 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/settings/team/members/{user}/role", Workspace(P::MembersEdit), team::change_role)
         .add(Method::POST, "/settings/team/members/{user}/remove", Workspace(P::MembersRemove), team::remove_member)
         .add(Method::POST, "/settings/team/ownership", Workspace(P::MembersEdit), team::transfer)
-        .add(Method::GET, "/settings/api-keys", Workspace(P::ApiKeysView), team::keys)
-        .add(Method::POST, "/settings/api-keys", Workspace(P::ApiKeysCreate), team::create_key)
-        .add(Method::POST, "/settings/api-keys/{id}/revoke", Workspace(P::ApiKeysDelete), team::revoke_key)
-        .add(Method::GET, "/audit", Workspace(P::AuditView), team::audit)
-        .add(Method::GET, "/audit/export", Workspace(P::AuditView), team::audit_export)
-        .add(Method::GET, "/account/users", Account(P::MembersView), team::account::users)
-        .add(Method::GET, "/account/access-review.csv", Account(P::AuditView), team::account::export)
-        .add(Method::POST, "/account/users", Account(P::MembersInvite), team::account::create_user)
-        .add(Method::POST, "/account/access/grant", Account(P::MembersEdit), team::account::grant)
-        .add(Method::POST, "/account/access/withdraw", Account(P::MembersRemove), team::account::withdraw)
-        .add(Method::GET, "/account/roles", Account(P::RolesManage), team::account::roles_page)
-        .add(Method::POST, "/account/roles", Account(P::RolesManage), team::account::create_role)
-        .add(Method::POST, "/account/roles/{id}", Account(P::RolesManage), team::account::update_role)
-        .add(Method::POST, "/account/roles/{id}/delete", Account(P::RolesManage), team::account::delete_role)
+        .add(Method::GET, "/settings/api-keys", Workspace(P::ApiKeysView), keys::keys)
+        .add(Method::POST, "/settings/api-keys", Workspace(P::ApiKeysCreate), keys::create_key)
+        .add(Method::POST, "/settings/api-keys/{id}/revoke", Workspace(P::ApiKeysDelete), keys::revoke_key)
+        .add(Method::GET, "/audit", Workspace(P::AuditView), audit::audit)
+        .add(Method::GET, "/audit/export", Workspace(P::AuditView), audit::audit_export)
+        .add(Method::GET, "/account/users", Account(P::MembersView), account::users)
+        .add(Method::GET, "/account/access-review.csv", Account(P::AuditView), account::export)
+        .add(Method::POST, "/account/users", Account(P::MembersInvite), account::create_user)
+        .add(Method::POST, "/account/access/grant", Account(P::MembersEdit), account::grant)
+        .add(Method::POST, "/account/access/withdraw", Account(P::MembersRemove), account::withdraw)
+        .add(Method::GET, "/account/roles", Account(P::RolesManage), account::roles_page)
+        .add(Method::POST, "/account/roles", Account(P::RolesManage), account::create_role)
+        .add(Method::POST, "/account/roles/{id}", Account(P::RolesManage), account::update_role)
+        .add(Method::POST, "/account/roles/{id}/delete", Account(P::RolesManage), account::delete_role)
         .add(Method::GET, "/static/app.css", Public, stylesheet)
 }
 

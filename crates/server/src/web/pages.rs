@@ -1,84 +1,26 @@
 //! Dashboard page handlers. The rules live in `services`; these render and redirect.
 
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use callplane_domain::{Permission, Principal};
-use callplane_store::access::{permissions_for, Scope};
+use callplane_store::access::permissions_for;
 use callplane_store::sessions::Session;
 use callplane_store::{accounts, workspaces};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::views::rfc3339;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::principal::authenticate;
-use crate::auth::scope::{active_scope, NO_WORKSPACE};
+use crate::auth::scope::NO_WORKSPACE;
 use crate::auth::{cookies, AccountCaller, SignedIn, WorkspaceScope};
 use crate::error::{ApiError, ApiResult};
 use crate::services::identity::{self, SignupInput};
 use crate::services::workspaces::{self as svc, CreateInput, UpdateInput};
 use crate::state::AppState;
-
-/// What every signed-in dashboard handler starts from: state, the form token, the
-/// user and their session.
-pub struct Dash {
-    pub state: AppState,
-    pub csrf: CsrfToken,
-    pub p: Principal,
-    pub session: Session,
-}
-
-impl axum::extract::FromRequestParts<AppState> for Dash {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> ApiResult<Self> {
-        let csrf = parts
-            .extensions
-            .get::<CsrfToken>()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("dashboard route without CSRF layer"))?;
-        let SignedIn(p, session) = SignedIn::from_request_parts(parts, state).await?;
-        Ok(Dash { state: state.clone(), csrf, p, session })
-    }
-}
-
-/// `Form<T>` whose rejections are problem documents (shown as an error page).
-pub struct WebForm<T>(pub T);
-
-impl<T: DeserializeOwned> FromRequest<AppState> for WebForm<T> {
-    type Rejection = ApiError;
-    async fn from_request(req: Request, state: &AppState) -> ApiResult<Self> {
-        axum::Form::<T>::from_request(req, state)
-            .await
-            .map(|axum::Form(v)| WebForm(v))
-            .map_err(|e| ApiError::new(crate::error::Code::ValidationFailed, e.body_text()))
-    }
-}
-
-/// The top navigation: the active workspace and the ones the selector offers (W6, W7).
-pub async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResult<(Value, Option<Scope>)> {
-    let active = active_scope(state, p, session).await?;
-    let mut conn = state.db.conn().await?;
-    let switchable: Vec<Value> = workspaces::accessible(&mut conn, p.user_id(), Some("active"))
-        .await?
-        .into_iter()
-        .filter(|w| {
-            permissions_for(w.role.as_deref(), w.role_permissions.as_deref(), w.account_role.as_deref())
-                .is_some_and(|perms| perms.contains(Permission::WorkspacesSwitch))
-        })
-        .map(|w| json!({ "id": w.id, "name": w.name }))
-        .collect();
-    let nav = json!({
-        "email": p.label(),
-        "account_admin": active.as_ref().is_some_and(Scope::is_account_admin),
-        "active": active.as_ref().map(|s| json!({ "id": s.workspace_id(), "name": s.workspace_name() })),
-        "switchable": switchable,
-    });
-    Ok((nav, active))
-}
+use crate::web::common::{nav, Dash, WebForm};
 
 fn with_session_cookie(state: &AppState, token: &str, to: &str) -> Response {
     let max_age = state.config.auth.session_ttl_hours * 3600;
@@ -220,24 +162,6 @@ pub async fn logout(
     let mut res = Redirect::to(&to).into_response();
     res.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION));
     Ok(res)
-}
-
-/// The context every signed-in page starts from: title, navigation, CSRF token.
-pub async fn page_context(
-    state: &AppState,
-    p: &Principal,
-    session: &Session,
-    csrf: &str,
-    page: &str,
-    title: &str,
-) -> ApiResult<(serde_json::Map<String, Value>, Option<Scope>)> {
-    let (nav, active) = nav(state, p, session).await?;
-    let mut ctx = serde_json::Map::new();
-    ctx.insert("title".into(), json!(title));
-    ctx.insert("page".into(), json!(page));
-    ctx.insert("nav".into(), nav);
-    ctx.insert("csrf".into(), json!(csrf));
-    Ok((ctx, active))
 }
 
 pub async fn dashboard(Dash { state, csrf, p, session }: Dash, scope: WorkspaceScope) -> ApiResult<Response> {
