@@ -2,12 +2,13 @@
 
 pub mod account;
 pub mod audit;
+pub mod auth;
 pub mod common;
 pub mod invite;
 pub mod keys;
-pub mod pages;
 pub mod team;
 pub mod templates;
+pub mod workspaces;
 
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -24,21 +25,21 @@ use crate::state::AppState;
 pub fn routes() -> Routes {
     use Access::*;
     Routes::new()
-        .add(Method::GET, "/", Public, pages::home)
-        .add(Method::GET, "/login", Public, pages::login_form)
-        .add(Method::POST, "/login", Public, pages::login)
-        .add(Method::GET, "/signup", Public, pages::signup_form)
-        .add(Method::POST, "/signup", Public, pages::signup)
-        .add(Method::POST, "/logout", Authenticated, pages::logout)
+        .add(Method::GET, "/", Public, auth::home)
+        .add(Method::GET, "/login", Public, auth::login_form)
+        .add(Method::POST, "/login", Public, auth::login)
+        .add(Method::GET, "/signup", Public, auth::signup_form)
+        .add(Method::POST, "/signup", Public, auth::signup)
+        .add(Method::POST, "/logout", Authenticated, auth::logout)
         .add(Method::GET, "/invite", Public, invite::invite_page)
         .add(Method::GET, "/set-password", Public, invite::set_password_form)
         .add(Method::POST, "/set-password", Public, invite::set_password)
-        .add(Method::GET, "/dashboard", Workspace(P::WorkspacesView), pages::dashboard)
-        .add(Method::POST, "/switch", Authenticated, pages::switch)
-        .add(Method::GET, "/workspaces", Authenticated, pages::workspaces)
-        .add(Method::POST, "/workspaces", Account(P::WorkspacesCreate), pages::create_workspace)
-        .add(Method::POST, "/workspaces/{ws}/edit", WorkspaceAnyStatus(P::WorkspacesEdit), pages::edit_workspace)
-        .add(Method::POST, "/workspaces/{ws}/delete", WorkspaceAnyStatus(P::WorkspacesDelete), pages::delete_workspace)
+        .add(Method::GET, "/dashboard", Workspace(P::WorkspacesView), workspaces::dashboard)
+        .add(Method::POST, "/switch", Authenticated, workspaces::switch)
+        .add(Method::GET, "/workspaces", Authenticated, workspaces::workspaces)
+        .add(Method::POST, "/workspaces", Account(P::WorkspacesCreate), workspaces::create_workspace)
+        .add(Method::POST, "/workspaces/{ws}/edit", WorkspaceAnyStatus(P::WorkspacesEdit), workspaces::edit_workspace)
+        .add(Method::POST, "/workspaces/{ws}/delete", WorkspaceAnyStatus(P::WorkspacesDelete), workspaces::delete_workspace)
         .add(Method::GET, "/settings/team", Workspace(P::MembersView), team::team)
         .add(Method::POST, "/settings/team/invitations", Workspace(P::MembersInvite), team::invite)
         .add(Method::POST, "/settings/team/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)
