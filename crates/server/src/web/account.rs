@@ -65,7 +65,12 @@ async fn users_page(
         json!(spaces.iter().map(|w| json!({ "id": w.id, "name": w.name })).collect::<Vec<_>>()),
     );
     ctx.insert("role_options".into(), json!(role_options(state, &account.id).await?));
-    ctx.insert("filter".into(), json!({ "user": filter.user, "workspace": filter.workspace, "role": filter.role }));
+    // An empty filter is an empty field (not the text "None").
+    let field = |v: &Option<String>| v.clone().unwrap_or_default();
+    ctx.insert(
+        "filter".into(),
+        json!({ "user": field(&filter.user), "workspace": field(&filter.workspace), "role": field(&filter.role) }),
+    );
     ctx.insert("query".into(), json!(query));
     if let Value::Object(extra) = extra {
         ctx.extend(extra);
