@@ -1,11 +1,12 @@
 //! callplane's domain: pure types and rules with no I/O.
 //!
 //! Everything here is deterministic and fast to test: prefixed ids, the permission
-//! vocabulary and built-in roles, workspace validation rules, and the clock abstraction
-//! that lets expiry and scheduling be tested without sleeping.
+//! vocabulary and built-in roles, email and workspace validation rules, and the clock
+//! abstraction that lets expiry and scheduling be tested without sleeping.
 
 pub mod api_key;
 pub mod clock;
+pub mod email;
 pub mod id;
 pub mod permission;
 pub mod principal;

@@ -176,6 +176,14 @@ impl Config {
         specs
     }
 
+    /// How people read a region: "India (in)"; the bare id when it is not configured.
+    pub fn region_name(&self, id: &str) -> String {
+        match self.regions.get(id) {
+            Some(r) => format!("{} ({id})", r.label),
+            None => id.to_owned(),
+        }
+    }
+
     /// Whether `id` names a configured region.
     pub fn has_region(&self, id: &str) -> bool {
         self.regions.contains_key(id)

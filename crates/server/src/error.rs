@@ -168,6 +168,13 @@ impl From<callplane_store::Error> for ApiError {
     }
 }
 
+/// The one place an invalid email address becomes a field error.
+impl From<callplane_domain::email::InvalidEmail> for ApiError {
+    fn from(e: callplane_domain::email::InvalidEmail) -> Self {
+        ApiError::invalid("email", e.to_string())
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod failpoint;
+pub mod metrics;
 pub mod routes;
 pub mod services;
 pub mod state;

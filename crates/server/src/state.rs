@@ -23,7 +23,7 @@ pub struct Inner {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub templates: Templates,
-    pub metrics: crate::api::system::Metrics,
+    pub metrics: crate::metrics::Metrics,
     /// Wakes the email worker after a commit that queued mail.
     pub email_wakeup: tokio::sync::Notify,
 }

@@ -2,16 +2,17 @@
 //! audit trail (A6).
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use callplane_store::audit;
+use callplane_store::members::AccessRow;
 use callplane_store::roles as role_store;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::audit::{page_of, AuditParams};
-use crate::api::views::{AccessRowView, AuditEventView, Page, Problem, RoleView, UserView};
+use crate::api::export::{csv_document, csv_response};
+use crate::api::views::{rfc3339, AccessRowView, AuditEventView, Page, Problem, RoleView, UserView};
 use crate::api::{ApiJson, ApiQuery};
 use crate::auth::AccountCaller;
 use crate::error::ApiResult;
@@ -110,21 +111,29 @@ pub async fn access_review(
     let rows: Vec<_> =
         account_admin::access_review(&state, &account).await?.into_iter().filter(|r| filter.matches(r)).collect();
     Ok(match q.format.as_deref() {
-        Some("csv") => csv_response("access-review.csv", account_admin::access_review_csv(&rows)),
+        Some("csv") => access_review_export(&rows),
         _ => Json(Page { data: rows.iter().map(AccessRowView::from).collect(), next_cursor: None }).into_response(),
     })
 }
 
-/// A CSV download.
-pub fn csv_response(filename: &str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        body,
-    )
-        .into_response()
+/// The access review rows as a CSV download.
+pub fn access_review_export(rows: &[AccessRow]) -> Response {
+    let header = "email,name,account_role,workspace_id,workspace,role,last_active_at";
+    let body = csv_document(
+        header,
+        rows.iter().map(|r| {
+            [
+                r.email.clone(),
+                r.name.clone(),
+                r.account_role.clone().unwrap_or_default(),
+                r.workspace_id.clone().unwrap_or_default(),
+                r.workspace_name.clone().unwrap_or_default(),
+                r.role.clone().unwrap_or_default(),
+                r.last_active_at.map(rfc3339).unwrap_or_default(),
+            ]
+        }),
+    );
+    csv_response("access-review.csv", body)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -211,7 +220,6 @@ pub async fn audit_log(
 ) -> ApiResult<Json<Page<AuditEventView>>> {
     let account = caller.authorize(&state, None).await?;
     let (filter, limit) = q.filter()?;
-    let mut conn = state.db.conn().await?;
-    let rows = audit::list_for_account(&mut conn, &account.id, &filter, limit + 1).await?;
+    let rows = crate::services::audit::account_log(&state, &account.id, &filter, limit + 1).await?;
     Ok(Json(page_of(rows, limit)))
 }

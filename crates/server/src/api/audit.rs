@@ -3,18 +3,19 @@
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use callplane_store::audit::{self, AuditEvent, Filter};
+use callplane_store::access::Scope;
+use callplane_store::audit::{AuditEvent, Filter};
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use crate::api::accounts::csv_response;
+use crate::api::export::{csv_document, csv_response};
 use crate::api::views::{rfc3339, AuditEventView, Page, Problem};
 use crate::api::{ApiQuery, PageParams};
 use crate::auth::WorkspaceScope;
 use crate::error::{ApiError, ApiResult};
-use crate::services::account_admin::csv_cell;
+use crate::services;
 use crate::state::AppState;
 
 /// Most rows one CSV export holds.
@@ -86,32 +87,38 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Page<AuditEventView>>> {
     let (filter, limit) = q.filter()?;
-    let mut conn = state.db.conn().await?;
-    let rows = audit::list(&mut conn, &scope, &filter, limit + 1).await?;
+    let rows = services::audit::workspace_log(&state, &scope, &filter, limit + 1).await?;
     Ok(Json(page_of(rows, limit)))
 }
 
 /// The events as CSV, newest first.
-pub fn events_csv(rows: &[AuditEvent]) -> String {
-    let mut out =
-        String::from("time,actor_type,actor_id,actor,action,target_type,target_id,workspace_id,before,after\r\n");
-    for e in rows {
-        let cells = [
-            rfc3339(e.created_at),
-            e.actor_type.clone(),
-            e.actor_id.clone(),
-            e.actor_label.clone(),
-            e.action.clone(),
-            e.target_type.clone(),
-            e.target_id.clone(),
-            e.workspace_id.clone().unwrap_or_default(),
-            e.before_json.clone().unwrap_or_default(),
-            e.after_json.clone().unwrap_or_default(),
-        ];
-        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
+fn events_csv(rows: &[AuditEvent]) -> String {
+    let header = "time,actor_type,actor_id,actor,action,target_type,target_id,workspace_id,before,after";
+    csv_document(
+        header,
+        rows.iter().map(|e| {
+            [
+                rfc3339(e.created_at),
+                e.actor_type.clone(),
+                e.actor_id.clone(),
+                e.actor_label.clone(),
+                e.action.clone(),
+                e.target_type.clone(),
+                e.target_id.clone(),
+                e.workspace_id.clone().unwrap_or_default(),
+                e.before_json.clone().unwrap_or_default(),
+                e.after_json.clone().unwrap_or_default(),
+            ]
+        }),
+    )
+}
+
+/// The workspace's events that `params` select as a CSV download (at most
+/// `EXPORT_LIMIT`, newest first): the API's export and the dashboard's.
+pub async fn export_csv(state: &AppState, scope: &Scope, params: &AuditParams) -> ApiResult<Response> {
+    let (filter, _) = params.filter()?;
+    let rows = services::audit::workspace_log(state, scope, &filter, EXPORT_LIMIT).await?;
+    Ok(csv_response("audit-log.csv", events_csv(&rows)))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/audit-log/export", tag = "audit", params(("ws" = String, Path), AuditParams),
@@ -122,8 +129,5 @@ pub async fn export(
     scope: WorkspaceScope,
     ApiQuery(q): ApiQuery<AuditParams>,
 ) -> ApiResult<Response> {
-    let (filter, _) = q.filter()?;
-    let mut conn = state.db.conn().await?;
-    let rows = audit::list(&mut conn, &scope, &filter, EXPORT_LIMIT).await?;
-    Ok(csv_response("audit-log.csv", events_csv(&rows)))
+    export_csv(&state, &scope, &q).await
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod export;
 pub mod keys;
 pub mod me;
 pub mod members;

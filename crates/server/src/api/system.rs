@@ -1,7 +1,5 @@
 //! Health, readiness and Prometheus metrics (SPEC O3).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -48,34 +46,6 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
-}
-
-/// Request counters by status class.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    by_class: [AtomicU64; 5],
-}
-
-impl Metrics {
-    fn record(&self, status: StatusCode) {
-        let class = (status.as_u16() / 100).clamp(1, 5) as usize - 1;
-        self.by_class[class].fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn render(&self) -> String {
-        let mut out = String::from(
-            "# HELP callplane_http_requests_total HTTP requests answered, by status class.\n\
-             # TYPE callplane_http_requests_total counter\n",
-        );
-        for (i, n) in self.by_class.iter().enumerate() {
-            out.push_str(&format!(
-                "callplane_http_requests_total{{class=\"{}xx\"}} {}\n",
-                i + 1,
-                n.load(Ordering::Relaxed)
-            ));
-        }
-        out
-    }
 }
 
 /// Middleware counting every response.

@@ -2,6 +2,7 @@
 //! workspace access without visiting each workspace, and review who reaches what.
 
 use callplane_domain::clock::DAY_MS;
+use callplane_domain::email::parse_email;
 use callplane_domain::id::{new_id, prefix};
 use callplane_domain::role::BuiltinRole;
 use callplane_domain::Principal;
@@ -13,7 +14,6 @@ use serde_json::json;
 use crate::auth::{password, tokens};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::services::audit::Auditor;
-use crate::services::identity::parse_email;
 use crate::services::{email, roles};
 use crate::state::AppState;
 
@@ -241,34 +241,4 @@ pub async fn access_review(state: &AppState, account: &Account) -> ApiResult<Vec
         }
     }
     Ok(rows)
-}
-
-/// The access review as CSV (RFC 4180 quoting; cells that a spreadsheet would run as a
-/// formula are prefixed with `'`).
-pub fn access_review_csv(rows: &[AccessRow]) -> String {
-    let mut out = String::from("email,name,account_role,workspace_id,workspace,role,last_active_at\r\n");
-    for r in rows {
-        let cells = [
-            r.email.clone(),
-            r.name.clone(),
-            r.account_role.clone().unwrap_or_default(),
-            r.workspace_id.clone().unwrap_or_default(),
-            r.workspace_name.clone().unwrap_or_default(),
-            r.role.clone().unwrap_or_default(),
-            r.last_active_at.map(crate::api::views::rfc3339).unwrap_or_default(),
-        ];
-        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-pub fn csv_cell(value: &str) -> String {
-    let guarded =
-        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
 }

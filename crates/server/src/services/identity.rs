@@ -1,6 +1,7 @@
 //! Sign-up, sign-in and sign-out (accounts, users, sessions).
 
 use callplane_domain::clock::HOUR_MS;
+use callplane_domain::email::parse_email;
 use callplane_domain::id::{new_id, prefix};
 use callplane_domain::workspace::WorkspaceStatus;
 use callplane_domain::Principal;
@@ -43,24 +44,6 @@ fn parse_label(field: &str, raw: &str) -> ApiResult<String> {
         return Err(ApiError::invalid(field, "must not contain control characters"));
     }
     Ok(v.to_owned())
-}
-
-pub fn parse_email(raw: &str) -> ApiResult<String> {
-    let v = raw.trim();
-    let valid = v.len() <= 254
-        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
-        && v.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        });
-    if valid {
-        Ok(v.to_owned())
-    } else {
-        Err(ApiError::invalid("email", "must be a valid email address"))
-    }
 }
 
 /// Creates a user, their account (plan `starter`) and its first workspace, with the user

@@ -1,6 +1,7 @@
 //! Team: invitations and members (SPEC T1–T3, A1).
 
 use callplane_domain::clock::DAY_MS;
+use callplane_domain::email::parse_email;
 use callplane_domain::id::new_id;
 use callplane_domain::role::BuiltinRole;
 use callplane_domain::Principal;
@@ -13,7 +14,6 @@ use serde_json::json;
 use crate::auth::tokens;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::services::audit::Auditor;
-use crate::services::identity::parse_email;
 use crate::services::{email, roles};
 use crate::state::AppState;
 

@@ -1,8 +1,14 @@
 //! The dashboard: server-rendered pages and plain forms (no JavaScript needed).
 
-pub mod pages;
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod common;
+pub mod invite;
+pub mod keys;
 pub mod team;
 pub mod templates;
+pub mod workspaces;
 
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -19,21 +25,21 @@ use crate::state::AppState;
 pub fn routes() -> Routes {
     use Access::*;
     Routes::new()
-        .add(Method::GET, "/", Public, pages::home)
-        .add(Method::GET, "/login", Public, pages::login_form)
-        .add(Method::POST, "/login", Public, pages::login)
-        .add(Method::GET, "/signup", Public, pages::signup_form)
-        .add(Method::POST, "/signup", Public, pages::signup)
-        .add(Method::POST, "/logout", Authenticated, pages::logout)
-        .add(Method::GET, "/invite", Public, team::invite_page)
-        .add(Method::GET, "/set-password", Public, team::set_password_form)
-        .add(Method::POST, "/set-password", Public, team::set_password)
-        .add(Method::GET, "/dashboard", Workspace(P::WorkspacesView), pages::dashboard)
-        .add(Method::POST, "/switch", Authenticated, pages::switch)
-        .add(Method::GET, "/workspaces", Authenticated, pages::workspaces)
-        .add(Method::POST, "/workspaces", Account(P::WorkspacesCreate), pages::create_workspace)
-        .add(Method::POST, "/workspaces/{ws}/edit", WorkspaceAnyStatus(P::WorkspacesEdit), pages::edit_workspace)
-        .add(Method::POST, "/workspaces/{ws}/delete", WorkspaceAnyStatus(P::WorkspacesDelete), pages::delete_workspace)
+        .add(Method::GET, "/", Public, auth::home)
+        .add(Method::GET, "/login", Public, auth::login_form)
+        .add(Method::POST, "/login", Public, auth::login)
+        .add(Method::GET, "/signup", Public, auth::signup_form)
+        .add(Method::POST, "/signup", Public, auth::signup)
+        .add(Method::POST, "/logout", Authenticated, auth::logout)
+        .add(Method::GET, "/invite", Public, invite::invite_page)
+        .add(Method::GET, "/set-password", Public, invite::set_password_form)
+        .add(Method::POST, "/set-password", Public, invite::set_password)
+        .add(Method::GET, "/dashboard", Workspace(P::WorkspacesView), workspaces::dashboard)
+        .add(Method::POST, "/switch", Authenticated, workspaces::switch)
+        .add(Method::GET, "/workspaces", Authenticated, workspaces::workspaces)
+        .add(Method::POST, "/workspaces", Account(P::WorkspacesCreate), workspaces::create_workspace)
+        .add(Method::POST, "/workspaces/{ws}/edit", WorkspaceAnyStatus(P::WorkspacesEdit), workspaces::edit_workspace)
+        .add(Method::POST, "/workspaces/{ws}/delete", WorkspaceAnyStatus(P::WorkspacesDelete), workspaces::delete_workspace)
         .add(Method::GET, "/settings/team", Workspace(P::MembersView), team::team)
         .add(Method::POST, "/settings/team/invitations", Workspace(P::MembersInvite), team::invite)
         .add(Method::POST, "/settings/team/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)
@@ -41,20 +47,20 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/settings/team/members/{user}/role", Workspace(P::MembersEdit), team::change_role)
         .add(Method::POST, "/settings/team/members/{user}/remove", Workspace(P::MembersRemove), team::remove_member)
         .add(Method::POST, "/settings/team/ownership", Workspace(P::MembersEdit), team::transfer)
-        .add(Method::GET, "/settings/api-keys", Workspace(P::ApiKeysView), team::keys)
-        .add(Method::POST, "/settings/api-keys", Workspace(P::ApiKeysCreate), team::create_key)
-        .add(Method::POST, "/settings/api-keys/{id}/revoke", Workspace(P::ApiKeysDelete), team::revoke_key)
-        .add(Method::GET, "/audit", Workspace(P::AuditView), team::audit)
-        .add(Method::GET, "/audit/export", Workspace(P::AuditView), team::audit_export)
-        .add(Method::GET, "/account/users", Account(P::MembersView), team::account::users)
-        .add(Method::GET, "/account/access-review.csv", Account(P::AuditView), team::account::export)
-        .add(Method::POST, "/account/users", Account(P::MembersInvite), team::account::create_user)
-        .add(Method::POST, "/account/access/grant", Account(P::MembersEdit), team::account::grant)
-        .add(Method::POST, "/account/access/withdraw", Account(P::MembersRemove), team::account::withdraw)
-        .add(Method::GET, "/account/roles", Account(P::RolesManage), team::account::roles_page)
-        .add(Method::POST, "/account/roles", Account(P::RolesManage), team::account::create_role)
-        .add(Method::POST, "/account/roles/{id}", Account(P::RolesManage), team::account::update_role)
-        .add(Method::POST, "/account/roles/{id}/delete", Account(P::RolesManage), team::account::delete_role)
+        .add(Method::GET, "/settings/api-keys", Workspace(P::ApiKeysView), keys::keys)
+        .add(Method::POST, "/settings/api-keys", Workspace(P::ApiKeysCreate), keys::create_key)
+        .add(Method::POST, "/settings/api-keys/{id}/revoke", Workspace(P::ApiKeysDelete), keys::revoke_key)
+        .add(Method::GET, "/audit", Workspace(P::AuditView), audit::audit)
+        .add(Method::GET, "/audit/export", Workspace(P::AuditView), audit::audit_export)
+        .add(Method::GET, "/account/users", Account(P::MembersView), account::users)
+        .add(Method::GET, "/account/access-review.csv", Account(P::AuditView), account::export)
+        .add(Method::POST, "/account/users", Account(P::MembersInvite), account::create_user)
+        .add(Method::POST, "/account/access/grant", Account(P::MembersEdit), account::grant)
+        .add(Method::POST, "/account/access/withdraw", Account(P::MembersRemove), account::withdraw)
+        .add(Method::GET, "/account/roles", Account(P::RolesManage), account::roles_page)
+        .add(Method::POST, "/account/roles", Account(P::RolesManage), account::create_role)
+        .add(Method::POST, "/account/roles/{id}", Account(P::RolesManage), account::update_role)
+        .add(Method::POST, "/account/roles/{id}/delete", Account(P::RolesManage), account::delete_role)
         .add(Method::GET, "/static/app.css", Public, stylesheet)
 }
 

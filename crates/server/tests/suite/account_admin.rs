@@ -121,6 +121,22 @@ async fn a3_access_review_filters_and_exports_csv() {
 }
 
 #[tokio::test]
+async fn a3_access_review_page_shows_empty_filters_as_empty_fields() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Acme").await;
+    let html = crate::workspaces::page(&app, "/account/users", &owner.token).await;
+    for field in ["user", "workspace", "role"] {
+        assert!(html.contains(&format!(r#"name="{field}" value="""#)), "{field} filter is empty: {html}");
+    }
+    assert!(!html.to_lowercase().contains(r#"value="none""#), "no filter shows None: {html}");
+    // A filter that was given is shown as given; the others stay empty.
+    let html = crate::workspaces::page(&app, "/account/users?role=Owner", &owner.token).await;
+    assert!(html.contains(r#"name="role" value="Owner""#));
+    assert!(html.contains(r#"name="user" value="""#));
+    assert!(html.contains(r#"name="workspace" value="""#));
+}
+
+#[tokio::test]
 async fn a6_team_changes_are_audited_without_secrets_and_export_as_csv() {
     let app = spawn_app().await;
     let owner = app.signup(&email("owner"), "Acme").await;

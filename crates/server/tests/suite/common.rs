@@ -83,6 +83,13 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     tokio::spawn(app.run(std::future::pending()));
+    // On PostgreSQL the access cache is trusted once the change listener is connected;
+    // tests about the cache start from there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !state.access_cache.is_trusted() {
+        assert!(std::time::Instant::now() < deadline, "the access-change listener did not connect");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     TestApp {
         base,
         http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),

@@ -133,3 +133,74 @@ async fn w5_deletion_purges_the_region_database_and_nothing_else() {
     // The name is free again at once.
     app.create_workspace(&owner.token, "Doomed").await;
 }
+
+#[tokio::test]
+async fn a6_audit_log_merges_control_and_product_events_across_pages() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Acme").await;
+    app.set_plan(&owner.account_id, "professional").await;
+    let ws = app.post("/api/v1/workspaces", &owner.token, json!({ "name": "Sales", "region": "us" })).await.expect(201);
+    let ws = ws["id"].as_str().unwrap().to_owned();
+    let other = app.create_workspace(&owner.token, "Other").await;
+    let plant = |ws: String, action: &'static str| {
+        let app = &app;
+        let account = owner.account_id.clone();
+        async move {
+            let db = app.region_db(&ws).await;
+            let mut tx = db.begin().await.unwrap();
+            callplane_store::fixtures::insert_product_event(&mut tx, &account, &ws, action, 1).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    // Product and control events interleaved in time.
+    for i in 0..3 {
+        plant(ws.clone(), "agent.created").await;
+        let name = format!("Sales {i}");
+        app.patch(&format!("/api/v1/workspaces/{ws}"), &owner.token, json!({ "name": name })).await.expect(200);
+    }
+    plant(other.clone(), "contact.deleted").await;
+
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page =
+            app.get(&format!("/api/v1/workspaces/{ws}/audit-log?limit=2{cursor}"), &owner.token).await.expect(200);
+        for e in page["data"].as_array().unwrap() {
+            seen.push((e["id"].as_str().unwrap().to_owned(), e["action"].as_str().unwrap().to_owned()));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    let actions: Vec<&str> = seen.iter().map(|(_, a)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "workspace.updated",
+            "agent.created",
+            "workspace.updated",
+            "agent.created",
+            "workspace.updated",
+            "agent.created",
+            "member.added",
+            "workspace.created"
+        ],
+        "newest first, both databases, each event once"
+    );
+    assert!(seen.windows(2).all(|w| w[0].0 > w[1].0), "ids strictly decrease across pages");
+
+    // The account-wide trail and the CSV export merge too; filters apply to both sources.
+    let account = app
+        .get(&format!("/api/v1/accounts/{}/audit-log?action=agent.created", owner.account_id), &owner.token)
+        .await
+        .expect(200);
+    assert_eq!(account["data"].as_array().unwrap().len(), 3);
+    let all =
+        app.get(&format!("/api/v1/accounts/{}/audit-log?limit=500", owner.account_id), &owner.token).await.expect(200);
+    assert!(all.to_string().contains("contact.deleted"), "every region database is read");
+    let csv = app.get(&format!("/api/v1/workspaces/{ws}/audit-log/export"), &owner.token).await;
+    let csv = csv.body.as_str().unwrap().to_owned();
+    assert_eq!(csv.matches("agent.created").count(), 3);
+    assert!(!csv.contains("contact.deleted"), "another workspace's events stay out");
+}

@@ -296,6 +296,27 @@ async fn a1_exactly_one_owner_and_ownership_transfer() {
 }
 
 #[tokio::test]
+async fn a1_team_page_asks_for_a_member_before_ownership_can_be_transferred() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Acme").await;
+    // Alone in the workspace: no one to transfer to, so no empty drop-down and no button.
+    let html = crate::workspaces::page(&app, "/settings/team", &owner.token).await;
+    assert!(html.contains("Transfer ownership"));
+    assert!(
+        html.contains("Invite a member first: ownership can only be transferred to another member of this workspace."),
+        "{html}"
+    );
+    assert!(!html.contains(r#"action="/settings/team/ownership""#), "no transfer form without a member: {html}");
+    // With another member, the form offers them.
+    let admin = app.signup(&email("admin"), "Admin home").await;
+    app.add_member(&owner.workspace_id, &admin.user_id, "admin").await;
+    let html = crate::workspaces::page(&app, "/settings/team", &owner.token).await;
+    assert!(html.contains(r#"action="/settings/team/ownership""#));
+    assert!(html.contains(&format!(r#"<option value="{}">{}</option>"#, admin.user_id, admin.email)), "{html}");
+    assert!(!html.contains("Invite a member first"));
+}
+
+#[tokio::test]
 async fn t3_member_lists_page_with_limit_and_cursor() {
     let app = spawn_app().await;
     let owner = app.signup(&email("owner"), "Acme").await;

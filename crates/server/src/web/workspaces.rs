@@ -1,0 +1,181 @@
+//! The dashboard home and Workspaces → Management (W1–W7): switching, creating,
+//! editing and deleting workspaces.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use callplane_domain::{Permission, Principal};
+use callplane_store::access::permissions_for;
+use callplane_store::sessions::Session;
+use callplane_store::{accounts, workspaces};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::views::rfc3339;
+use crate::auth::scope::NO_WORKSPACE;
+use crate::auth::{AccountCaller, SignedIn, WorkspaceScope};
+use crate::error::{ApiError, ApiResult};
+use crate::services::workspaces::{self as svc, CreateInput, UpdateInput};
+use crate::state::AppState;
+use crate::web::common::{nav, region_options, Dash, WebForm};
+
+pub async fn dashboard(Dash { state, csrf, p, session }: Dash, scope: WorkspaceScope) -> ApiResult<Response> {
+    let (nav, _) = nav(&state, &p, &session).await?;
+    let mut conn = state.db.conn().await?;
+    let ws = workspaces::get(&mut conn, &scope).await?;
+    let role = scope.role().unwrap_or("account admin");
+    Ok(state.templates.render(
+        StatusCode::OK,
+        "dashboard.html",
+        json!({ "title": ws.name, "page": "dashboard", "nav": nav, "csrf": csrf.0,
+                "workspace": { "name": ws.name, "region": state.config.region_name(&ws.region) }, "role": role }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    workspace_id: String,
+}
+
+pub async fn switch(
+    State(state): State<AppState>,
+    SignedIn(p, _): SignedIn,
+    WebForm(f): WebForm<SwitchForm>,
+) -> ApiResult<Redirect> {
+    svc::switch(&state, &p, &f.workspace_id).await?;
+    Ok(Redirect::to("/dashboard"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// Workspaces → Management: every workspace the user reaches, with what they may do.
+async fn workspaces_page(
+    state: &AppState,
+    p: &Principal,
+    session: &Session,
+    csrf: &str,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> ApiResult<Response> {
+    let (nav, active) = nav(state, p, session).await?;
+    let mut conn = state.db.conn().await?;
+    let list = workspaces::accessible(&mut conn, p.user_id(), None).await?;
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|w| {
+            let perms = permissions_for(w.role.as_deref(), w.role_permissions.as_deref(), w.account_role.as_deref())
+                .unwrap_or_default();
+            json!({
+                "id": w.id, "name": w.name, "status": w.status, "region": state.config.region_name(&w.region),
+                "role": w.role.clone().unwrap_or_else(|| "account admin".into()),
+                "created": rfc3339(w.created_at).get(..10).unwrap_or_default(),
+                "can_edit": perms.contains(Permission::WorkspacesEdit),
+                "can_delete": perms.contains(Permission::WorkspacesDelete),
+            })
+        })
+        .collect();
+    // Creation happens in the active workspace's account (or the user's first one).
+    let mine = accounts::for_user(&mut conn, p.user_id()).await?;
+    let account = active
+        .as_ref()
+        .and_then(|s| mine.iter().find(|a| a.id == s.account_id()))
+        .or_else(|| mine.iter().find(|a| a.role == "admin"))
+        .or(mine.first());
+    let can_create = account.is_some_and(|a| a.role == "admin");
+    let (limit, used) = match account {
+        Some(a) => (state.config.plans.max_workspaces(&a.plan), workspaces::count_for_account(&mut conn, &a.id).await?),
+        None => (None, 0),
+    };
+    Ok(state.templates.render(
+        status,
+        "workspaces.html",
+        json!({
+            "title": "Workspaces", "page": "workspaces", "nav": nav, "csrf": csrf,
+            "workspaces": rows, "regions": region_options(&state), "can_create": can_create,
+            "limit": limit, "used": used, "notice": notice, "error": error,
+            "no_workspace_message": NO_WORKSPACE,
+        }),
+    ))
+}
+
+pub async fn workspaces(Dash { state, csrf, p, session }: Dash, Query(done): Query<Done>) -> ApiResult<Response> {
+    let notice = match done.done.as_deref() {
+        Some("created") => Some("Workspace created. You are now working in it."),
+        Some("updated") => Some("Workspace updated."),
+        Some("deleted") => Some("Workspace deleted."),
+        _ => None,
+    };
+    workspaces_page(&state, &p, &session, &csrf.0, StatusCode::OK, notice, None).await
+}
+
+/// Answers a failed form with the management page and the reason shown plainly.
+async fn refused(state: &AppState, p: &Principal, session: &Session, csrf: &str, e: ApiError) -> ApiResult<Response> {
+    workspaces_page(state, p, session, csrf, e.status(), None, Some(e.detail)).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    name: String,
+    status: Option<String>,
+    region: Option<String>,
+}
+
+pub async fn create_workspace(
+    Dash { state, csrf, p, session }: Dash,
+    caller: AccountCaller,
+    WebForm(f): WebForm<CreateForm>,
+) -> ApiResult<Response> {
+    let result = async {
+        let account = caller.authorize(&state, None).await?;
+        let input = CreateInput { name: &f.name, region: f.region.as_deref(), status: f.status.as_deref() };
+        let ws = svc::create(&state, &p, &account, input).await?;
+        // W1: the creator is switched to the new workspace (when it is active).
+        if ws.status == "active" {
+            svc::switch(&state, &p, &ws.id).await?;
+        }
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/workspaces?done=created").into_response()),
+        Err(e) => refused(&state, &p, &session, &csrf.0, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    name: Option<String>,
+    status: Option<String>,
+}
+
+pub async fn edit_workspace(
+    Dash { state, csrf, p, session }: Dash,
+    scope: WorkspaceScope,
+    WebForm(f): WebForm<EditForm>,
+) -> ApiResult<Response> {
+    let input = UpdateInput { name: f.name.as_deref(), status: f.status.as_deref(), region: None };
+    match svc::update(&state, &scope, input).await {
+        Ok(_) => Ok(Redirect::to("/workspaces?done=updated").into_response()),
+        Err(e) => refused(&state, &p, &session, &csrf.0, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    confirm_name: String,
+}
+
+pub async fn delete_workspace(
+    Dash { state, csrf, p, session }: Dash,
+    scope: WorkspaceScope,
+    WebForm(f): WebForm<DeleteForm>,
+) -> ApiResult<Response> {
+    match svc::delete(&state, &scope, &f.confirm_name).await {
+        Ok(()) => Ok(Redirect::to("/workspaces?done=deleted").into_response()),
+        Err(e) => refused(&state, &p, &session, &csrf.0, e).await,
+    }
+}
