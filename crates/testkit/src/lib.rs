@@ -3,6 +3,34 @@
 pub mod process;
 pub mod smtp;
 
+use reqwest::Method;
+use serde_json::Value;
+
+/// Sends a request like any API client: an optional bearer token and JSON body.
+pub async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = http.request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("request sent")
+}
+
+/// A response's body as JSON, or as a JSON string when it is not JSON (CSV, HTML).
+pub async fn body_json(res: reqwest::Response) -> Value {
+    let bytes = res.bytes().await.expect("a body");
+    serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+}
+
 /// A fresh database named `name`: a file in `dir` (SQLite, the default), or a new
 /// database on the PostgreSQL cluster that `CALLPLANE_TEST_DATABASE` points at.
 pub async fn database_url(dir: &std::path::Path, name: &str) -> String {

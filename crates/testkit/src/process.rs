@@ -179,19 +179,9 @@ impl Server {
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.expect("request sent");
+        let res = crate::send(&self.http, &self.base, method, path, token, body).await;
         let status = res.status().as_u16();
-        let bytes = res.bytes().await.unwrap();
-        let body =
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Reply { status, body }
+        Reply { status, body: crate::body_json(res).await }
     }
 
     /// Sends a request without waiting for its answer (it may never come: a failpoint).

@@ -57,5 +57,17 @@ pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> R
 
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    let (hits, misses) = state.access_cache.stats();
+    let trusted = u8::from(state.access_cache.is_trusted());
+    let body = format!(
+        "{}# HELP callplane_access_cache_lookups_total Credential and scope lookups, by whether the access cache answered.\n\
+         # TYPE callplane_access_cache_lookups_total counter\n\
+         callplane_access_cache_lookups_total{{result=\"hit\"}} {hits}\n\
+         callplane_access_cache_lookups_total{{result=\"miss\"}} {misses}\n\
+         # HELP callplane_access_cache_trusted Whether this replica may answer from its access cache.\n\
+         # TYPE callplane_access_cache_trusted gauge\n\
+         callplane_access_cache_trusted {trusted}\n",
+        state.metrics.render()
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -95,7 +95,7 @@ async fn workspaces_page(
         "workspaces.html",
         json!({
             "title": "Workspaces", "page": "workspaces", "nav": nav, "csrf": csrf,
-            "workspaces": rows, "regions": region_options(&state), "can_create": can_create,
+            "workspaces": rows, "regions": region_options(state), "can_create": can_create,
             "limit": limit, "used": used, "notice": notice, "error": error,
             "no_workspace_message": NO_WORKSPACE,
         }),

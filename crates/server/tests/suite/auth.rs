@@ -108,8 +108,14 @@ async fn health_readiness_metrics_and_openapi_answer() {
     assert_eq!(h["status"], "ok");
     let r = app.call(Method::GET, "/readyz", None, None).await.expect(200);
     assert_eq!(r["status"], "ready");
+    assert_eq!(r["regions"], json!({ "in": "ok", "us": "ok", "eu": "ok" }), "every region database answers");
+    assert_eq!(r["access_cache"], "trusted");
+    assert!(r["replica"].as_str().unwrap().starts_with("rpl_"));
     let m = app.call(Method::GET, "/metrics", None, None).await.expect(200);
-    assert!(m.as_str().unwrap().contains("callplane_http_requests_total{class=\"2xx\"}"));
+    let m = m.as_str().unwrap();
+    assert!(m.contains("callplane_http_requests_total{class=\"2xx\"}"));
+    assert!(m.contains("callplane_access_cache_trusted 1"), "{m}");
+    assert!(m.contains("callplane_access_cache_lookups_total{result=\"hit\"}"));
     let doc = app.call(Method::GET, "/api/openapi.json", None, None).await.expect(200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
 }

@@ -108,24 +108,13 @@ pub async fn test_database_url(data_dir: &std::path::Path, name: &str) -> String
 
 impl TestApp {
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.expect("request sent");
-        Self::read(res).await
+        Self::read(callplane_testkit::send(&self.http, &self.base, method, path, token, body).await).await
     }
 
     pub async fn read(res: reqwest::Response) -> Res {
         let status = res.status();
         let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        let bytes = res.bytes().await.unwrap();
-        let body =
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Res { status, body, content_type }
+        Res { status, body: callplane_testkit::body_json(res).await, content_type }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {
