@@ -18,7 +18,7 @@ async fn w7_browser_signup_create_switch_refuse_and_delete_a_workspace() {
     b.click("button[type=submit]").await;
     b.find("main h1").await;
     assert!(b.url().await.ends_with("/dashboard"), "lands on the dashboard");
-    assert_eq!(b.text("#active-workspace .ws-name").await, "Shah Agency");
+    b.expect_text("#active-workspace .ws-name", "Shah Agency").await;
     assert!(!b.exists("details.dropdown").await, "one workspace: no dropdown");
 
     // Create a second workspace from Workspaces → Management.
@@ -29,7 +29,7 @@ async fn w7_browser_signup_create_switch_refuse_and_delete_a_workspace() {
     b.find(".notice").await;
     assert!(b.exists("tr[data-workspace-name='Client B – Support']").await);
     // The creator is switched to it (W1).
-    assert_eq!(b.text("#active-workspace .ws-name").await, "Client B – Support");
+    b.expect_text("#active-workspace .ws-name", "Client B – Support").await;
     if let Some(dir) = &shots {
         b.screenshot(&dir.join("workspaces.png")).await;
     }
@@ -38,13 +38,13 @@ async fn w7_browser_signup_create_switch_refuse_and_delete_a_workspace() {
     b.click("details.dropdown summary").await;
     b.click("button[data-workspace-name='Shah Agency']").await;
     b.find("main h1").await;
-    assert_eq!(b.text("main h1").await, "Shah Agency");
-    assert_eq!(b.text("#active-workspace .ws-name").await, "Shah Agency");
+    b.expect_text("main h1", "Shah Agency").await;
+    b.expect_text("#active-workspace .ws-name", "Shah Agency").await;
     b.click("details.dropdown summary").await;
     b.click("button[data-workspace-name='Client B – Support']").await;
     b.find("main h1").await;
-    assert_eq!(b.text("main h1").await, "Client B – Support");
-    assert_eq!(b.text("#active-workspace .ws-name").await, "Client B – Support", "W6: name in the top navigation");
+    b.expect_text("main h1", "Client B – Support").await;
+    b.expect_text("#active-workspace .ws-name", "Client B – Support").await;
     if let Some(dir) = &shots {
         b.screenshot(&dir.join("dashboard.png")).await;
     }
@@ -67,14 +67,14 @@ async fn w7_browser_signup_create_switch_refuse_and_delete_a_workspace() {
     b.click(&format!("{row} details.delete summary")).await;
     b.type_into(&format!("{row} input[name=confirm_name]"), "Client B – Support").await;
     b.click(&format!("{row} button.danger[type=submit]")).await;
-    assert_eq!(b.text(".notice").await, "Workspace deleted.");
+    b.expect_text(".notice", "Workspace deleted.").await;
     assert!(!b.exists(row).await, "gone from the list");
     assert!(!b.exists("details.dropdown").await, "one workspace left: no dropdown");
 
     // A phone-width viewport still shows the active workspace.
     b.set_window(390, 844).await;
     b.goto(&format!("{}/dashboard", app.base)).await;
-    assert_eq!(b.text("#active-workspace .ws-name").await, "Shah Agency");
+    b.expect_text("#active-workspace .ws-name", "Shah Agency").await;
     if let Some(dir) = &shots {
         b.screenshot(&dir.join("phone.png")).await;
     }
@@ -136,7 +136,7 @@ async fn t2_browser_invite_join_change_role_and_remove() {
     b.click("button[type=submit]").await;
     b.find("main h1").await;
     assert!(b.url().await.ends_with("/dashboard"));
-    assert_eq!(b.text("main h1").await, "Studio North", "lands in the inviting workspace");
+    b.expect_text("main h1", "Studio North").await;
     assert!(b.text("main .muted").await.contains("your role: member"));
 
     // The Owner sees them, changes their role, then removes them.

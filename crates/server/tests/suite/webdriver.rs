@@ -124,6 +124,34 @@ impl Browser {
         self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None).await.as_str().unwrap_or("").to_owned()
     }
 
+    /// Waits until the element's text is `expected` (pages load after a click; the old
+    /// page's element may still be there for a moment), then asserts it.
+    #[track_caller]
+    pub fn expect_text<'a>(&'a self, css: &'a str, expected: &'a str) -> impl std::future::Future<Output = ()> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let found = self.text_now(css).await;
+                if found.as_deref() == Some(expected) {
+                    return;
+                }
+                if std::time::Instant::now() > deadline {
+                    panic!("{caller}: `{css}` reads {found:?}, expected {expected:?}");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    /// The element's text now, if it exists and is not stale.
+    async fn text_now(&self, css: &str) -> Option<String> {
+        let found =
+            self.cmd(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
+        let id = found.as_object()?.values().next()?.as_str()?.to_owned();
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None).await.as_str().map(str::to_owned)
+    }
+
     pub async fn set_window(&self, width: u32, height: u32) {
         self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({ "width": width, "height": height }))).await;
     }
