@@ -6,6 +6,7 @@
 
 pub mod api_key;
 pub mod clock;
+pub mod contact;
 pub mod email;
 pub mod id;
 pub mod permission;

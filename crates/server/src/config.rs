@@ -33,6 +33,10 @@ pub struct RegionConfig {
     pub label: String,
     /// `sqlite://…` or `postgres://…`; unset: the main database.
     pub database_url: Option<String>,
+    /// ISO country (`IN`) against which national phone numbers of its workspaces'
+    /// contacts are read; unset: the built-in region's, else `US`.
+    #[serde(default)]
+    pub default_country: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,7 +159,8 @@ impl Config {
     pub fn with_default_regions(mut self) -> Self {
         if self.regions.is_empty() {
             for (id, label) in [("in", "India"), ("us", "United States"), ("eu", "Europe")] {
-                self.regions.insert(id.into(), RegionConfig { label: label.into(), database_url: None });
+                let region = RegionConfig { label: label.into(), database_url: None, default_country: None };
+                self.regions.insert(id.into(), region);
             }
         }
         self
@@ -182,6 +187,20 @@ impl Config {
             Some(r) => format!("{} ({id})", r.label),
             None => id.to_owned(),
         }
+    }
+
+    /// The country national phone numbers are read against in a region (P1).
+    pub fn default_country(&self, region: &str) -> String {
+        let configured = self.regions.get(region).and_then(|r| r.default_country.clone());
+        configured.unwrap_or_else(|| {
+            match region {
+                "in" => "IN",
+                "eu" => "DE",
+                "uk" => "GB",
+                _ => "US",
+            }
+            .to_owned()
+        })
     }
 
     /// Whether `id` names a configured region.

@@ -52,6 +52,7 @@ codes! {
     InvitationUsed => (GONE, "invitation_used", "The invitation has already been used"),
     WorkspaceNameTaken => (CONFLICT, "workspace_name_taken", "A workspace with this name already exists"),
     EmailTaken => (CONFLICT, "email_taken", "An account with this email already exists"),
+    ContactExists => (CONFLICT, "contact_exists", "A contact with this phone number already exists"),
     OnlyWorkspace => (CONFLICT, "only_workspace", "The account's only workspace cannot be deleted"),
     ActiveWorkspace => (CONFLICT, "active_workspace", "Your active workspace cannot be deleted"),
     WorkspaceNotEmpty => (CONFLICT, "workspace_not_empty", "The workspace still has active agents or phone numbers"),

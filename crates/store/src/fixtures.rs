@@ -135,6 +135,8 @@ pub async fn count_product_rows(ex: &mut impl Raw, workspace_id: &str) -> Result
             ("agents", "SELECT COUNT(*) FROM agents WHERE workspace_id = $1"),
             ("phone_numbers", "SELECT COUNT(*) FROM phone_numbers WHERE workspace_id = $1"),
             ("product_audit_events", "SELECT COUNT(*) FROM product_audit_events WHERE workspace_id = $1"),
+            ("contacts", "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1"),
+            ("contact_tags", "SELECT COUNT(*) FROM contact_tags WHERE workspace_id = $1"),
         ],
     )
     .await
@@ -176,6 +178,8 @@ pub async fn snapshot_product(ex: &mut impl Raw) -> Result<Vec<String>> {
             "SELECT workspace_id || '|' || id || '|' || status FROM agents ORDER BY workspace_id, id",
             "SELECT workspace_id || '|' || id || '|' || status FROM phone_numbers ORDER BY workspace_id, id",
             "SELECT CAST(COUNT(*) AS TEXT) FROM product_audit_events",
+            "SELECT workspace_id || '|' || id || '|' || phone || '|' || name || '|' || tags || '|' || CAST(updated_at AS TEXT) FROM contacts ORDER BY workspace_id, id",
+            "SELECT workspace_id || '|' || tag_key || '|' || contact_id FROM contact_tags ORDER BY workspace_id, tag_key, contact_id",
         ],
     )
     .await

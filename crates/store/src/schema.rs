@@ -31,8 +31,15 @@ pub const CONTROL_TABLES: &[&str] = &[
 ];
 
 /// Tables of a region database (the product data of its workspaces).
-pub const PRODUCT_TABLES: &[&str] =
-    &["callplane_product_migrations", "workspace_anchors", "agents", "phone_numbers", "product_audit_events"];
+pub const PRODUCT_TABLES: &[&str] = &[
+    "callplane_product_migrations",
+    "workspace_anchors",
+    "agents",
+    "phone_numbers",
+    "product_audit_events",
+    "contacts",
+    "contact_tags",
+];
 
 const ANCHORS: &str = "workspace_anchors";
 

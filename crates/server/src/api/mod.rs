@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod contacts;
 pub mod export;
 pub mod keys;
 pub mod me;
@@ -53,6 +54,13 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/api/v1/workspaces/{ws}/api-keys", Workspace(P::ApiKeysView), keys::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/api-keys", Workspace(P::ApiKeysCreate), keys::create)
         .add(Method::DELETE, "/api/v1/workspaces/{ws}/api-keys/{id}", Workspace(P::ApiKeysDelete), keys::revoke)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsView), contacts::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsCreate), contacts::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/export", Workspace(P::ContactsExport), contacts::export)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/contacts/bulk-delete", Workspace(P::ContactsDelete), contacts::bulk_delete)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/{id}", Workspace(P::ContactsView), contacts::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/contacts/{id}", Workspace(P::ContactsEdit), contacts::update)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/contacts/{id}", Workspace(P::ContactsDelete), contacts::delete)
         .add(Method::GET, "/api/v1/workspaces/{ws}/audit-log", WorkspaceAnyStatus(P::AuditView), audit::list)
         .add(Method::GET, "/api/v1/workspaces/{ws}/audit-log/export", WorkspaceAnyStatus(P::AuditView), audit::export)
         .add(Method::GET, "/api/v1/accounts/{acct}/api-keys", Account(P::ApiKeysView), keys::list_org)

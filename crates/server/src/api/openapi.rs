@@ -15,6 +15,8 @@ use crate::api;
         api::regions::list, api::workspaces::list, api::workspaces::create, api::workspaces::get,
         api::workspaces::update, api::workspaces::delete,
         api::members::list, api::audit::list, api::audit::export,
+        api::contacts::list, api::contacts::create, api::contacts::get, api::contacts::update, api::contacts::delete,
+        api::contacts::bulk_delete, api::contacts::export,
         api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,
         api::team::list_invitations, api::team::invite, api::team::resend, api::team::revoke, api::team::accept,
         api::keys::list, api::keys::create, api::keys::revoke, api::keys::list_org, api::keys::create_org, api::keys::revoke_org,

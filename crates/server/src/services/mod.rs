@@ -3,6 +3,7 @@
 
 pub mod account_admin;
 pub mod audit;
+pub mod contacts;
 pub mod email;
 pub mod identity;
 pub mod keys;

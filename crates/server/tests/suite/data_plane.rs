@@ -97,6 +97,7 @@ async fn o2_schema_keeps_tenancy_by_construction() {
         "CREATE TABLE contacts (workspace_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (workspace_id, id))",
     )
     .await;
+    exec(&control, "CREATE TABLE stray (id TEXT PRIMARY KEY)").await;
     let product_found = violations(Set::Product, &schema::inspect(&product).await.unwrap());
     let has = |list: &[String], needle: &str| list.iter().any(|v| v.contains(needle));
     assert!(has(&product_found, "bad_notes: primary key"), "{product_found:#?}");
@@ -105,7 +106,8 @@ async fn o2_schema_keeps_tenancy_by_construction() {
     assert!(has(&product_found, "bad_links: foreign key"), "{product_found:#?}");
     assert!(has(&product_found, "sessions: a control table in the Product set"), "{product_found:#?}");
     let control_found = violations(Set::Control, &schema::inspect(&control).await.unwrap());
-    assert!(has(&control_found, "contacts: not declared"), "{control_found:#?}");
+    assert!(has(&control_found, "contacts: a product table in the Control set"), "{control_found:#?}");
+    assert!(has(&control_found, "stray: not declared"), "{control_found:#?}");
 
     control.close().await;
     product.close().await;

@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cache;
 mod common;
+mod contacts;
 mod data_plane;
 mod isolation;
 mod keys;

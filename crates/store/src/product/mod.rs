@@ -4,6 +4,7 @@
 
 pub mod anchors;
 pub mod audit;
+pub mod contacts;
 pub mod dependents;
 
 use crate::access::Scope;

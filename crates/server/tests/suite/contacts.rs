@@ -1,0 +1,203 @@
+//! SPEC P1, I3, W9: contacts.
+
+use serde_json::json;
+
+use crate::common::{email, spawn_app, TestApp, User};
+
+fn base(ws: &str) -> String {
+    format!("/api/v1/workspaces/{ws}/contacts")
+}
+
+async fn add(app: &TestApp, u: &User, body: serde_json::Value) -> serde_json::Value {
+    app.post(&base(&u.workspace_id), &u.token, body).await.expect(201)
+}
+
+#[tokio::test]
+async fn p1_phones_are_e164_and_national_numbers_read_in_the_workspace_country() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let c =
+        add(&app, &u, json!({ "phone": "098765 43210", "name": " Asha Rao ", "tags": ["VIP", "lead", "vip"] })).await;
+    assert_eq!(c["phone"], "+919876543210", "an India-region workspace reads national numbers as Indian");
+    assert_eq!(c["name"], "Asha Rao");
+    assert_eq!(c["timezone"], "Asia/Kolkata", "derived from the number");
+    assert_eq!(c["tags"], json!(["lead", "VIP"]));
+    assert_eq!(c["do_not_call"], false);
+    let us = add(&app, &u, json!({ "phone": "+1 201 555 0123", "timezone": "America/New_York" })).await;
+    assert_eq!(us["phone"], "+12015550123");
+    assert_eq!(us["timezone"], "America/New_York");
+    let no_zone = add(&app, &u, json!({ "phone": "+1 201 555 0124" })).await;
+    assert!(no_zone["timezone"].is_null(), "the US spans several zones");
+
+    // The same number, written differently, is the same contact.
+    let r = app.post(&base(&u.workspace_id), &u.token, json!({ "phone": "+91 98765-43210" })).await;
+    r.expect_problem(409, "contact_exists");
+    assert_eq!(r.body["errors"][0]["field"], "phone");
+    for (body, field) in [
+        (json!({ "phone": "not a number" }), "phone"),
+        (json!({ "name": "No phone" }), "phone"),
+        (json!({ "phone": "+919876543211", "email": "nope" }), "email"),
+        (json!({ "phone": "+919876543211", "timezone": "Mars/Olympus" }), "timezone"),
+        (json!({ "phone": "+919876543211", "tags": ["a,b"] }), "tags"),
+        (json!({ "phone": "+919876543211", "custom_fields": { "Bad Key": "x" } }), "custom_fields"),
+    ] {
+        let r = app.post(&base(&u.workspace_id), &u.token, body).await;
+        r.expect_problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["field"], field, "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn i3_the_same_number_is_an_independent_contact_in_each_workspace() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let other = app.create_workspace(&u.token, "Other").await;
+    let a = add(&app, &u, json!({ "phone": "+919876543210", "name": "In A" })).await;
+    let b = app.post(&base(&other), &u.token, json!({ "phone": "+919876543210", "name": "In B" })).await.expect(201);
+    assert_ne!(a["id"], b["id"]);
+    app.patch(&format!("{}/{}", base(&other), b["id"].as_str().unwrap()), &u.token, json!({ "do_not_call": true }))
+        .await
+        .expect(200);
+    let a_again =
+        app.get(&format!("{}/{}", base(&u.workspace_id), a["id"].as_str().unwrap()), &u.token).await.expect(200);
+    assert_eq!(a_again["do_not_call"], false, "flags are per workspace");
+    assert_eq!(a_again["name"], "In A");
+    // One workspace's contact id is not found through the other.
+    app.get(&format!("{}/{}", base(&other), a["id"].as_str().unwrap()), &u.token)
+        .await
+        .expect_problem(404, "not_found");
+    app.delete(&format!("{}/{}", base(&other), a["id"].as_str().unwrap()), &u.token, json!({}))
+        .await
+        .expect_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn p1_lists_filter_and_page_with_a_keyset_cursor() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    for i in 0..7 {
+        let tags = if i % 2 == 0 { json!(["even"]) } else { json!(["odd"]) };
+        add(
+            &app,
+            &u,
+            json!({ "phone": format!("+9198765432{i:02}"), "name": format!("Person {i}"), "tags": tags,
+                              "email": format!("p{i}@example.com"), "do_not_call": i == 3 }),
+        )
+        .await;
+    }
+    let mut names = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app.get(&format!("{}?limit=3{cursor}", base(&u.workspace_id)), &u.token).await.expect(200);
+        names.extend(page["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(names, (0..7).rev().map(|i| format!("Person {i}")).collect::<Vec<_>>(), "newest first, each once");
+    let list = |query: &str| {
+        let path = format!("{}?{query}", base(&u.workspace_id));
+        let app = &app;
+        let token = u.token.clone();
+        async move {
+            let page = app.get(&path, &token).await.expect(200);
+            page["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("tag=EVEN").await.len(), 4);
+    assert_eq!(list("flag=do_not_call").await, ["Person 3"]);
+    assert_eq!(list("flag=callable&tag=odd").await, ["Person 5", "Person 1"]);
+    assert_eq!(list("q=person%205").await, ["Person 5"]);
+    assert_eq!(list("q=p2%40example").await, ["Person 2"], "search covers email");
+    assert_eq!(list("q=%2B91987654320").await.len(), 7, "search covers the phone");
+    assert_eq!(list("q=%25").await.len(), 0, "wildcards are literal");
+    app.get(&format!("{}?flag=vip", base(&u.workspace_id)), &u.token).await.expect_problem(422, "validation_failed");
+    app.get(&format!("{}?cursor=abc", base(&u.workspace_id)), &u.token).await.expect_problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn p1_flag_changes_are_audited_with_who_and_when() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let c = add(&app, &u, json!({ "phone": "+919876543210" })).await;
+    let path = format!("{}/{}", base(&u.workspace_id), c["id"].as_str().unwrap());
+    let updated = app.patch(&path, &u.token, json!({ "opted_out": true, "name": "Asha" })).await.expect(200);
+    assert_eq!(updated["opted_out"], true);
+    let log = app
+        .get(&format!("/api/v1/workspaces/{}/audit-log?action=contact.flags_changed", u.workspace_id), &u.token)
+        .await
+        .expect(200);
+    let e = &log["data"][0];
+    assert_eq!(e["actor_id"], u.user_id.as_str());
+    assert_eq!(e["before"]["opted_out"], false);
+    assert_eq!(e["after"]["opted_out"], true);
+    assert!(e["created_at"].is_string());
+    let all = app.get(&format!("/api/v1/workspaces/{}/audit-log", u.workspace_id), &u.token).await.expect(200);
+    let actions: Vec<&str> = all["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"contact.created") && actions.contains(&"contact.updated"), "{actions:?}");
+}
+
+#[tokio::test]
+async fn p1_bulk_delete_by_filter_touches_only_the_matching_contacts_of_the_workspace() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let other = app.create_workspace(&u.token, "Other").await;
+    for i in 0..4 {
+        add(&app, &u, json!({ "phone": format!("+9198765432{i:02}"), "tags": [if i < 2 { "old" } else { "new" }] }))
+            .await;
+        app.post(&base(&other), &u.token, json!({ "phone": format!("+9198765432{i:02}"), "tags": ["old"] }))
+            .await
+            .expect(201);
+    }
+    let bulk = format!("{}/bulk-delete", base(&u.workspace_id));
+    app.post(&bulk, &u.token, json!({})).await.expect_problem(422, "validation_failed");
+    let r = app.post(&bulk, &u.token, json!({ "tag": "old" })).await.expect(200);
+    assert_eq!(r["deleted"], 2);
+    let left = app.get(&base(&u.workspace_id), &u.token).await.expect(200);
+    assert_eq!(left["data"].as_array().unwrap().len(), 2);
+    let theirs = app.get(&base(&other), &u.token).await.expect(200);
+    assert_eq!(theirs["data"].as_array().unwrap().len(), 4, "the other workspace keeps its contacts");
+    app.post(&bulk, &u.token, json!({ "all": true })).await.expect(200);
+    assert!(app.get(&base(&u.workspace_id), &u.token).await.expect(200)["data"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn w9_export_streams_filtered_csv_with_formulas_defused() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    add(&app, &u, json!({ "phone": "+919876543210", "name": "=HYPERLINK(\"http://evil\")", "tags": ["x"] })).await;
+    add(&app, &u, json!({ "phone": "+919876543211", "name": "@SUM(A1)", "custom_fields": { "plan": "-1" } })).await;
+    add(&app, &u, json!({ "phone": "+919876543212", "name": "Plain, Name", "do_not_call": true })).await;
+    let r = app.get(&format!("{}/export", base(&u.workspace_id)), &u.token).await;
+    assert_eq!(r.status.as_u16(), 200);
+    assert!(r.content_type.starts_with("text/csv"));
+    let csv = r.body.as_str().unwrap().to_owned();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert!(lines[0].starts_with("id,phone,name,email,timezone,tags,custom_fields,do_not_call,opted_out"));
+    assert_eq!(lines.len(), 4);
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{csv}");
+    assert!(csv.contains("'@SUM(A1)"));
+    assert!(csv.contains("\"Plain, Name\""));
+    assert!(!csv.lines().any(|l| l.split(',').any(|cell| cell.starts_with(['=', '@']))));
+    let filtered = app.get(&format!("{}/export?flag=do_not_call", base(&u.workspace_id)), &u.token).await;
+    assert_eq!(filtered.body.as_str().unwrap().trim_end().split("\r\n").count(), 2);
+}
+
+#[tokio::test]
+async fn a1_contact_permissions_follow_the_role() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Acme").await;
+    let viewer = app.signup(&email("viewer"), "Viewer home").await;
+    app.add_member(&owner.workspace_id, &viewer.user_id, "viewer").await;
+    let member = app.signup(&email("member"), "Member home").await;
+    app.add_member(&owner.workspace_id, &member.user_id, "member").await;
+    let c = add(&app, &owner, json!({ "phone": "+919876543210" })).await;
+    let path = format!("{}/{}", base(&owner.workspace_id), c["id"].as_str().unwrap());
+    app.get(&path, &viewer.token).await.expect(200);
+    let r = app.post(&base(&owner.workspace_id), &viewer.token, json!({ "phone": "+919876543299" })).await;
+    r.expect_problem(403, "permission_denied");
+    assert_eq!(r.body["permission"], "contacts_create");
+    app.patch(&path, &viewer.token, json!({ "name": "x" })).await.expect_problem(403, "permission_denied");
+    app.patch(&path, &member.token, json!({ "name": "Edited by a member" })).await.expect(200);
+}

@@ -1,0 +1,196 @@
+//! Contacts (SPEC P1, I3): one row per phone number per workspace, tags in
+//! `contact_tags` for filtering. Lists page with a keyset on the id (ids are
+//! time-ordered: newest first), never an offset.
+
+use super::InWorkspace;
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Contact {
+    pub id: String,
+    pub phone: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub timezone: Option<String>,
+    /// JSON array.
+    pub tags: String,
+    /// JSON object.
+    pub custom_fields: String,
+    pub do_not_call: bool,
+    pub opted_out: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A contact's writable fields, already validated and normalised.
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    pub phone: &'a str,
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub timezone: Option<&'a str>,
+    /// The tags, for `contact_tags` (the JSON form goes in `tags_json`).
+    pub tags: &'a [String],
+    pub tags_json: &'a str,
+    pub custom_fields: &'a str,
+    pub do_not_call: bool,
+    pub opted_out: bool,
+    pub search: &'a str,
+}
+
+/// Which contacts a list, a bulk delete or an export selects.
+#[derive(Debug, Default, Clone)]
+pub struct Filter<'a> {
+    /// A tag (matched case-insensitively).
+    pub tag: Option<&'a str>,
+    pub do_not_call: Option<bool>,
+    pub opted_out: Option<bool>,
+    /// Text searched in name, phone and email (case-insensitive, substring).
+    pub q: Option<&'a str>,
+}
+
+const COLUMNS: &str =
+    "id, phone, name, email, timezone, tags, custom_fields, do_not_call, opted_out, created_at, updated_at";
+
+/// `<filters>` shared by list, count and bulk delete; `$1` is the workspace, `$2`–`$5`
+/// the filter values.
+macro_rules! filtered {
+    ($head:literal, $tail:literal) => {
+        concat!(
+            $head,
+            " WHERE c.workspace_id = $1
+               AND ($2 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t
+                                          WHERE t.workspace_id = c.workspace_id AND t.contact_id = c.id
+                                            AND t.tag_key = $2))
+               AND ($3 IS NULL OR c.do_not_call = $3)
+               AND ($4 IS NULL OR c.opted_out = $4)
+               AND ($5 IS NULL OR c.search LIKE $5 ESCAPE '!')",
+            $tail
+        )
+    };
+}
+
+/// `%q%` with LIKE's wildcards escaped, lowercased.
+fn like_pattern(q: &str) -> String {
+    let escaped = q.to_lowercase().replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    format!("%{escaped}%")
+}
+
+fn tag_key(tag: &str) -> String {
+    tag.to_lowercase()
+}
+
+pub async fn create(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i64) -> Result<Contact> {
+    let ws = ex.workspace_id().to_owned();
+    let contact: Contact = on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO contacts (workspace_id, id, phone, name, email, timezone, tags, custom_fields,
+                               do_not_call, opted_out, search, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COLUMNS}"
+    )))
+    .bind(&ws)
+    .bind(id)
+    .bind(f.phone)
+    .bind(f.name)
+    .bind(f.email)
+    .bind(f.timezone)
+    .bind(f.tags_json)
+    .bind(f.custom_fields)
+    .bind(f.do_not_call)
+    .bind(f.opted_out)
+    .bind(f.search)
+    .bind(now)
+    .fetch_one(c)
+    .await)?;
+    set_tags(ex, id, f.tags).await?;
+    Ok(contact)
+}
+
+pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i64) -> Result<Option<Contact>> {
+    let ws = ex.workspace_id().to_owned();
+    let contact: Option<Contact> = on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE contacts SET phone = $3, name = $4, email = $5, timezone = $6, tags = $7, custom_fields = $8,
+                do_not_call = $9, opted_out = $10, search = $11, updated_at = $12
+         WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    )))
+    .bind(&ws)
+    .bind(id)
+    .bind(f.phone)
+    .bind(f.name)
+    .bind(f.email)
+    .bind(f.timezone)
+    .bind(f.tags_json)
+    .bind(f.custom_fields)
+    .bind(f.do_not_call)
+    .bind(f.opted_out)
+    .bind(f.search)
+    .bind(now)
+    .fetch_optional(c)
+    .await)?;
+    if contact.is_some() {
+        set_tags(ex, id, f.tags).await?;
+    }
+    Ok(contact)
+}
+
+async fn set_tags(ex: &mut impl InWorkspace, id: &str, tags: &[String]) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(ex, "DELETE FROM contact_tags WHERE workspace_id = $1 AND contact_id = $2", &ws, id)?;
+    for tag in tags {
+        execute!(
+            ex,
+            "INSERT INTO contact_tags (workspace_id, tag_key, contact_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &ws,
+            tag_key(tag),
+            id
+        )?;
+    }
+    Ok(())
+}
+
+pub async fn get(ex: &mut impl InWorkspace, id: &str) -> Result<Option<Contact>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2"
+    )))
+    .bind(&ws)
+    .bind(id)
+    .fetch_optional(c)
+    .await)?)
+}
+
+pub async fn delete(ex: &mut impl InWorkspace, id: &str) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(execute!(ex, "DELETE FROM contacts WHERE workspace_id = $1 AND id = $2", &ws, id)? > 0)
+}
+
+/// One page: contacts matching `f` older than `before_id` (the cursor), newest first.
+pub async fn list(
+    ex: &mut impl InWorkspace,
+    f: &Filter<'_>,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Contact>> {
+    let ws = ex.workspace_id().to_owned();
+    let sql = concat!(
+        "SELECT c.id, c.phone, c.name, c.email, c.timezone, c.tags, c.custom_fields, c.do_not_call, c.opted_out,
+                c.created_at, c.updated_at",
+        filtered!(" FROM contacts c", " AND ($6 IS NULL OR c.id < $6) ORDER BY c.id DESC LIMIT $7")
+    );
+    Ok(on!(ex, |c| sqlx::query_as(sql)
+        .bind(&ws)
+        .bind(f.tag.map(tag_key))
+        .bind(f.do_not_call)
+        .bind(f.opted_out)
+        .bind(f.q.map(like_pattern))
+        .bind(before_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Deletes every contact matching `f`; returns how many.
+pub async fn delete_matching(ex: &mut impl InWorkspace, f: &Filter<'_>) -> Result<u64> {
+    let ws = ex.workspace_id().to_owned();
+    let sql = filtered!("DELETE FROM contacts AS c", "");
+    Ok(execute!(ex, sql, &ws, f.tag.map(tag_key), f.do_not_call, f.opted_out, f.q.map(like_pattern))?)
+}
