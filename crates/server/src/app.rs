@@ -72,14 +72,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests. Background
-    /// work runs alongside: the access-change listener (PostgreSQL), the email worker
-    /// and the workspace lifecycle worker.
+    /// work runs alongside: the access-change listener (PostgreSQL), the email worker,
+    /// the workspace lifecycle worker and the contact import worker.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
         let workers = [
             tokio::spawn(callplane_store::changes::listen(state.db.clone())),
             tokio::spawn(crate::services::email::run_worker(state.clone())),
             tokio::spawn(crate::services::lifecycle::run_worker(state.clone())),
+            tokio::spawn(crate::services::imports::run_worker(state.clone())),
         ];
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
         for w in workers {

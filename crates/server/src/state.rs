@@ -26,6 +26,8 @@ pub struct Inner {
     pub metrics: crate::metrics::Metrics,
     /// Wakes the email worker after a commit that queued mail.
     pub email_wakeup: tokio::sync::Notify,
+    /// Wakes the import worker after an upload is queued.
+    pub import_wakeup: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             templates: Templates::new(),
             metrics: Default::default(),
             email_wakeup: tokio::sync::Notify::new(),
+            import_wakeup: tokio::sync::Notify::new(),
         }))
     }
 

@@ -39,6 +39,9 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "product_audit_events",
     "contacts",
     "contact_tags",
+    "contact_imports",
+    "contact_import_chunks",
+    "contact_import_errors",
 ];
 
 const ANCHORS: &str = "workspace_anchors";

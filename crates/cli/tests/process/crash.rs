@@ -161,3 +161,49 @@ async fn w1_creation_killed_after_registering_finishes_after_restart() {
 async fn w1_creation_killed_after_anchoring_finishes_after_restart() {
     creation_killed_at("workspace.create.after_anchor").await;
 }
+
+/// P1: an import killed after its first committed batch resumes after a restart and
+/// writes every row exactly once.
+#[tokio::test]
+async fn p1_import_killed_mid_way_resumes_after_restart() {
+    let install = Installation::new(FAST_WORKERS).await;
+    let setup = Server::start(bin(), &install, &[]);
+    let (token, _, _, ws) = setup.signup(&email("owner"), "Import Co").await;
+    setup.kill();
+    let server = Server::start(bin(), &install, &[("CALLPLANE_FAILPOINTS", "import.after_batch")]);
+    let mut csv = String::from("phone,name\n");
+    for i in 0..1200 {
+        csv.push_str(&format!("+9198765{i:05},Person {i}\n"));
+    }
+    let res = server
+        .http
+        .post(format!("{}/api/v1/workspaces/{ws}/contacts/imports", server.base))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 202);
+    let id = callplane_testkit::body_json(res).await["id"].as_str().unwrap().to_owned();
+    server.wait_for_output("failpoint reached: import.after_batch", Duration::from_secs(30)).await;
+    server.kill();
+
+    let server = Server::start(bin(), &install, &[]);
+    let path = format!("/api/v1/workspaces/{ws}/contacts/imports/{id}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let done = loop {
+        let status = server.get(&path, &token).await.expect(200);
+        if status["status"] == "completed" {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the import did not resume: {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((done["rows_read"].as_i64(), done["imported"].as_i64()), (Some(1200), Some(1200)), "{done}");
+    assert_eq!((done["updated"].as_i64(), done["failed"].as_i64()), (Some(0), Some(0)), "no row written twice: {done}");
+    let control = connect(&install.control_url).await;
+    let region = fixtures::region_of(&mut control.conn().await.unwrap(), &ws).await.unwrap().unwrap();
+    let counts = rows(&install, &ws, &region).await;
+    assert!(counts.contains(&("contacts", 1200)), "{counts:?}");
+}

@@ -1,19 +1,16 @@
 //! Contacts (SPEC P1, I3, W9): CRUD, filtered keyset lists, bulk delete, CSV export.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
-use callplane_store::access::Scope;
 use callplane_store::product::contacts::{self, Contact, Filter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::export::csv_cell;
+use crate::api::export::{csv_line, csv_stream};
 use crate::api::views::{rfc3339, Page, Problem};
 use crate::api::{ApiJson, ApiQuery, PageParams};
 use crate::auth::WorkspaceScope;
@@ -230,11 +227,11 @@ pub async fn bulk_delete(
 
 /// Rows per page read while streaming an export.
 const EXPORT_BATCH: i64 = 1000;
-const EXPORT_HEADER: &str = "id,phone,name,email,timezone,tags,custom_fields,do_not_call,opted_out,created_at\r\n";
+const EXPORT_HEADER: &str = "id,phone,name,email,timezone,tags,custom_fields,do_not_call,opted_out,created_at";
 
 fn export_line(c: &Contact) -> String {
     let tags: Vec<String> = serde_json::from_str(&c.tags).unwrap_or_default();
-    let cells = [
+    csv_line([
         c.id.clone(),
         c.phone.clone(),
         c.name.clone(),
@@ -245,22 +242,7 @@ fn export_line(c: &Contact) -> String {
         c.do_not_call.to_string(),
         c.opted_out.to_string(),
         rfc3339(c.created_at),
-    ];
-    let mut line = cells.iter().map(|v| csv_cell(v)).collect::<Vec<_>>().join(",");
-    line.push_str("\r\n");
-    line
-}
-
-/// The next piece of an export: a page of rows after `cursor`, or `None` at the end.
-async fn export_page(
-    scope: &Scope,
-    filter: &ContactFilter,
-    cursor: Option<&str>,
-) -> ApiResult<(String, Option<String>)> {
-    let f = filter.filter()?;
-    let rows = contacts::list(&mut scope.read().await?, &f, cursor, EXPORT_BATCH).await?;
-    let next = (rows.len() as i64 == EXPORT_BATCH).then(|| rows.last().map(|c| c.id.clone())).flatten();
-    Ok((rows.iter().map(export_line).collect(), next))
+    ])
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/contacts/export", tag = "contacts",
@@ -272,36 +254,12 @@ pub async fn export(
     ApiQuery(q): ApiQuery<ContactFilter>,
 ) -> ApiResult<Response> {
     q.filter()?;
-    // Streamed a page at a time (keyset), so an export of a million contacts holds one page.
-    enum Step {
-        Header,
-        After(Option<String>),
-        Done,
-    }
-    let stream = futures_util::stream::unfold(
-        (Step::Header, scope, q),
-        |(step, scope, q): (Step, Arc<Scope>, ContactFilter)| async move {
-            let (chunk, next) = match step {
-                Step::Done => return None,
-                Step::Header => (Ok(Bytes::from_static(EXPORT_HEADER.as_bytes())), Step::After(None)),
-                Step::After(cursor) => match export_page(&scope, &q, cursor.as_deref()).await {
-                    Ok((text, Some(next))) => (Ok(Bytes::from(text)), Step::After(Some(next))),
-                    Ok((text, None)) => (Ok(Bytes::from(text)), Step::Done),
-                    Err(e) => {
-                        tracing::error!(error = %e.detail, "contact export failed mid-stream");
-                        (Err(std::io::Error::other("export failed")), Step::Done)
-                    }
-                },
-            };
-            Some((chunk, (next, scope, q)))
-        },
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"contacts.csv\"".to_owned()),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(csv_stream("contacts.csv", EXPORT_HEADER, move |cursor: Option<String>| {
+        let (scope, q) = (scope.clone(), q.clone());
+        async move {
+            let rows = contacts::list(&mut scope.read().await?, &q.filter()?, cursor.as_deref(), EXPORT_BATCH).await?;
+            let next = (rows.len() as i64 == EXPORT_BATCH).then(|| rows.last().map(|c| c.id.clone())).flatten();
+            Ok((rows.iter().map(export_line).collect(), next))
+        }
+    }))
 }

@@ -1,6 +1,7 @@
 //! CSV downloads (the audit log, the access review; API and dashboard alike): one way to
 //! write a cell, a document and the response that offers it as a file.
 
+use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
@@ -9,8 +10,7 @@ use axum::response::{IntoResponse, Response};
 pub fn csv_document<const N: usize>(header: &str, rows: impl IntoIterator<Item = [String; N]>) -> String {
     let mut out = format!("{header}\r\n");
     for row in rows {
-        out.push_str(&row.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
+        out.push_str(&csv_line(row));
     }
     out
 }
@@ -25,6 +25,55 @@ pub fn csv_cell(value: &str) -> String {
     } else {
         guarded
     }
+}
+
+/// A CSV download streamed a page at a time: `page(cursor)` gives the lines after the
+/// cursor and the next cursor (`None` at the end), so a million rows never sit in memory.
+pub fn csv_stream<F, Fut>(filename: &str, header: &'static str, page: F) -> Response
+where
+    F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = crate::error::ApiResult<(String, Option<String>)>> + Send,
+{
+    enum Step {
+        Header,
+        After(Option<String>),
+        Done,
+    }
+    let page = std::sync::Arc::new(page);
+    let stream = futures_util::stream::unfold(Step::Header, move |step| {
+        let page = page.clone();
+        async move {
+            match step {
+                Step::Done => None,
+                Step::Header => Some((Ok(Bytes::from(format!("{header}\r\n"))), Step::After(None))),
+                Step::After(cursor) => match page(cursor).await {
+                    Ok((text, next)) => {
+                        let step = if next.is_some() { Step::After(next) } else { Step::Done };
+                        Some((Ok(Bytes::from(text)), step))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e.detail, "a CSV download failed mid-stream");
+                        Some((Err(std::io::Error::other("the download failed")), Step::Done))
+                    }
+                },
+            }
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// One CSV line (CRLF-terminated) of cells.
+pub fn csv_line<const N: usize>(cells: [String; N]) -> String {
+    let mut line = cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
 }
 
 /// A CSV download.

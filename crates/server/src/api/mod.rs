@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod export;
+pub mod imports;
 pub mod keys;
 pub mod me;
 pub mod members;
@@ -58,6 +59,10 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsCreate), contacts::create)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/export", Workspace(P::ContactsExport), contacts::export)
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts/bulk-delete", Workspace(P::ContactsDelete), contacts::bulk_delete)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/imports", Workspace(P::ContactsImport), imports::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/contacts/imports", Workspace(P::ContactsImport), imports::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/imports/{id}", Workspace(P::ContactsImport), imports::get)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/imports/{id}/errors", Workspace(P::ContactsImport), imports::errors)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/{id}", Workspace(P::ContactsView), contacts::get)
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/contacts/{id}", Workspace(P::ContactsEdit), contacts::update)
         .add(Method::DELETE, "/api/v1/workspaces/{ws}/contacts/{id}", Workspace(P::ContactsDelete), contacts::delete)

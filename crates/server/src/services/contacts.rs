@@ -7,6 +7,7 @@ use callplane_domain::contact::{self, FieldError};
 use callplane_domain::id::new_id;
 use callplane_store::access::Scope;
 use callplane_store::product::contacts::{self, Contact, Fields, Filter};
+use callplane_store::product::InWorkspace;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult, Code};
@@ -41,7 +42,7 @@ pub struct Valid {
 }
 
 impl Valid {
-    fn from_contact(c: &Contact) -> Self {
+    pub fn from_contact(c: &Contact) -> Self {
         Self {
             phone: c.phone.clone(),
             name: c.name.clone(),
@@ -159,6 +160,18 @@ fn phone_taken(e: callplane_store::Error) -> ApiError {
     }
 }
 
+/// Inserts a validated contact (no audit: callers record their own events).
+pub async fn insert(tx: &mut impl InWorkspace, id: &str, v: &Valid, now: i64) -> ApiResult<Contact> {
+    let enc = Encoded::of(v);
+    contacts::create(tx, id, &enc.fields(v), now).await.map_err(phone_taken)
+}
+
+/// Replaces a contact's fields with validated ones.
+pub async fn replace(tx: &mut impl InWorkspace, id: &str, v: &Valid, now: i64) -> ApiResult<Contact> {
+    let enc = Encoded::of(v);
+    contacts::update(tx, id, &enc.fields(v), now).await.map_err(phone_taken)?.ok_or_else(ApiError::not_found)
+}
+
 pub fn default_country(state: &AppState, scope: &Scope) -> String {
     state.config.default_country(scope.region())
 }
@@ -168,8 +181,7 @@ pub async fn create(state: &AppState, scope: &Scope, input: &Input) -> ApiResult
     let now = state.now();
     let id = new_id("ct");
     let mut tx = scope.begin().await?;
-    let enc = Encoded::of(&v);
-    let created = contacts::create(&mut tx, &id, &enc.fields(&v), now).await.map_err(phone_taken)?;
+    let created = insert(&mut tx, &id, &v, now).await?;
     let audit = Auditor::for_scope(scope, now);
     let mut after = v.snapshot();
     after["do_not_call"] = json!(v.do_not_call);

@@ -4,8 +4,10 @@
 pub mod account_admin;
 pub mod audit;
 pub mod contacts;
+pub mod csv_rows;
 pub mod email;
 pub mod identity;
+pub mod imports;
 pub mod keys;
 pub mod lifecycle;
 pub mod roles;

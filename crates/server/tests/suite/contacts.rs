@@ -201,3 +201,29 @@ async fn a1_contact_permissions_follow_the_role() {
     app.patch(&path, &viewer.token, json!({ "name": "x" })).await.expect_problem(403, "permission_denied");
     app.patch(&path, &member.token, json!({ "name": "Edited by a member" })).await.expect(200);
 }
+
+#[tokio::test]
+async fn i2_the_database_refuses_a_reference_to_another_workspaces_contact() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let other = app.create_workspace(&u.token, "Other").await;
+    let theirs = add(&app, &u, json!({ "phone": "+919876543210" })).await;
+    let theirs = theirs["id"].as_str().unwrap();
+    // Bypassing every handler: a row of workspace `other` pointing at a contact of the
+    // first workspace (the shape every campaign-to-contact reference takes).
+    let db = app.region_db(&other).await;
+    let mut tx = db.begin().await.unwrap();
+    let sql =
+        format!("INSERT INTO contact_tags (workspace_id, tag_key, contact_id) VALUES ('{other}', 'vip', '{theirs}')");
+    let refused = callplane_store::fixtures::raw_execute(&mut tx, &sql).await;
+    assert!(refused.is_err(), "a composite foreign key refuses the cross-workspace reference");
+    drop(tx);
+    // The same reference inside the contact's own workspace is fine.
+    let db = app.region_db(&u.workspace_id).await;
+    let mut tx = db.begin().await.unwrap();
+    let ws = &u.workspace_id;
+    let sql =
+        format!("INSERT INTO contact_tags (workspace_id, tag_key, contact_id) VALUES ('{ws}', 'vip', '{theirs}')");
+    callplane_store::fixtures::raw_execute(&mut tx, &sql).await.unwrap();
+    tx.commit().await.unwrap();
+}

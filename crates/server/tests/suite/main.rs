@@ -11,6 +11,7 @@ mod cache;
 mod common;
 mod contacts;
 mod data_plane;
+mod imports;
 mod isolation;
 mod keys;
 mod roles;

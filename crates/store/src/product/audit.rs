@@ -9,14 +9,14 @@ use crate::regions::RegionDb;
 /// Records a change to the workspace's product data, in the caller's transaction.
 /// `e.account_id` and `e.workspace_id` are taken from the handle's scope.
 pub async fn record(ex: &mut impl InWorkspace, e: Entry<'_>) -> Result<()> {
-    let (account, ws) = (ex.scope().account_id().to_owned(), ex.workspace_id().to_owned());
+    let (account, ws) = (ex.account_id().to_owned(), ex.workspace_id().to_owned());
     let e = Entry { account_id: &account, workspace_id: Some(&ws), ..e };
     insert(ex, insert_sql!("product_audit_events"), e).await
 }
 
 /// The workspace's product events, newest first.
 pub async fn list(ex: &mut impl InWorkspace, f: &Filter<'_>, limit: i64) -> Result<Vec<AuditEvent>> {
-    let (account, ws) = (ex.scope().account_id().to_owned(), ex.workspace_id().to_owned());
+    let (account, ws) = (ex.account_id().to_owned(), ex.workspace_id().to_owned());
     select(ex, select_sql!("product_audit_events"), &account, Some(&ws), f, limit).await
 }
 

@@ -158,6 +158,17 @@ pub async fn get(ex: &mut impl InWorkspace, id: &str) -> Result<Option<Contact>>
     .await)?)
 }
 
+pub async fn get_by_phone(ex: &mut impl InWorkspace, e164: &str) -> Result<Option<Contact>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND phone = $2"
+    )))
+    .bind(&ws)
+    .bind(e164)
+    .fetch_optional(c)
+    .await)?)
+}
+
 pub async fn delete(ex: &mut impl InWorkspace, id: &str) -> Result<bool> {
     let ws = ex.workspace_id().to_owned();
     Ok(execute!(ex, "DELETE FROM contacts WHERE workspace_id = $1 AND id = $2", &ws, id)? > 0)

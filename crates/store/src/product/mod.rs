@@ -6,17 +6,17 @@ pub mod anchors;
 pub mod audit;
 pub mod contacts;
 pub mod dependents;
+pub mod imports;
 
 use crate::access::Scope;
 use crate::db::{Conn, Ex, Raw, Tx};
 use crate::error::Result;
 
-/// A connection or transaction on one workspace's region database.
+/// A connection or transaction on one workspace's region database: from a request's
+/// [`Scope`], or from a job claimed in that workspace ([`imports::Claimed`]).
 pub trait InWorkspace: Raw {
-    fn scope(&self) -> &Scope;
-    fn workspace_id(&self) -> &str {
-        self.scope().workspace_id()
-    }
+    fn workspace_id(&self) -> &str;
+    fn account_id(&self) -> &str;
 }
 
 /// A write transaction on the workspace's region database. Dropping it without
@@ -43,8 +43,11 @@ impl Raw for ProductTx<'_> {
 }
 
 impl InWorkspace for ProductTx<'_> {
-    fn scope(&self) -> &Scope {
-        self.scope
+    fn workspace_id(&self) -> &str {
+        self.scope.workspace_id()
+    }
+    fn account_id(&self) -> &str {
+        self.scope.account_id()
     }
 }
 
@@ -67,7 +70,43 @@ impl Raw for ProductConn<'_> {
 }
 
 impl InWorkspace for ProductConn<'_> {
-    fn scope(&self) -> &Scope {
-        self.scope
+    fn workspace_id(&self) -> &str {
+        self.scope.workspace_id()
+    }
+    fn account_id(&self) -> &str {
+        self.scope.account_id()
+    }
+}
+
+/// A transaction in one workspace for background work, built only by the store from a
+/// claimed job row (which names its workspace).
+pub struct JobTx {
+    tx: Tx,
+    workspace_id: String,
+    account_id: String,
+}
+
+impl JobTx {
+    pub(crate) fn new(tx: Tx, workspace_id: &str, account_id: &str) -> Self {
+        Self { tx, workspace_id: workspace_id.to_owned(), account_id: account_id.to_owned() }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await
+    }
+}
+
+impl Raw for JobTx {
+    fn ex(&mut self) -> Ex<'_> {
+        self.tx.ex()
+    }
+}
+
+impl InWorkspace for JobTx {
+    fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
     }
 }

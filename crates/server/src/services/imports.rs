@@ -1,0 +1,409 @@
+//! CSV imports of contacts (SPEC P1): the upload is stored as it streams in, then a
+//! worker processes it in batches. Each batch commits its contacts, its per-row errors,
+//! the counters and the resume point together; a crash or restart resumes after the
+//! last committed batch (rows before it are parsed again but not written again).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use callplane_domain::id::new_id;
+use callplane_store::access::Scope;
+use callplane_store::product::contacts;
+use callplane_store::product::imports::{self, Claimed, Import, NewImport, Progress};
+use callplane_store::product::InWorkspace;
+use callplane_store::RegionDb;
+use futures_util::{Stream, StreamExt};
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::services::contacts::{Input, Valid};
+use crate::services::csv_rows::{Row, Rows};
+use crate::state::AppState;
+
+/// Bytes per stored chunk of an upload.
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Largest file accepted.
+pub const MAX_FILE_BYTES: i64 = 512 * 1024 * 1024;
+/// Rows per committed batch.
+const BATCH_ROWS: usize = 500;
+/// Chunks read from the database at a time while processing.
+const CHUNKS_PER_READ: i64 = 8;
+
+/// The contact fields a column can map to (besides `custom.<key>`).
+pub const FIELDS: &[&str] = &["phone", "name", "email", "timezone", "tags", "do_not_call", "opted_out"];
+
+/// Checks a mapping (CSV column name → field) given by the caller.
+pub fn check_mapping(mapping: &BTreeMap<String, String>) -> ApiResult<()> {
+    for (column, field) in mapping {
+        let known = FIELDS.contains(&field.as_str())
+            || field.strip_prefix("custom.").is_some_and(|k| {
+                callplane_domain::contact::check_custom_fields(&BTreeMap::from([(k.to_owned(), String::new())])).is_ok()
+            })
+            || field.is_empty();
+        if !known {
+            return Err(ApiError::invalid(
+                "mapping",
+                format!("column “{column}” maps to “{field}”, which is not a contact field (phone, name, email, timezone, tags, do_not_call, opted_out, custom.<key>)"),
+            ));
+        }
+    }
+    if !mapping.is_empty() && !mapping.values().any(|f| f == "phone") {
+        return Err(ApiError::invalid("mapping", "no column maps to phone"));
+    }
+    Ok(())
+}
+
+/// Stores an uploaded CSV as a new import job and queues it; returns the job.
+pub async fn upload<S, E>(
+    state: &AppState,
+    scope: &Scope,
+    file_name: &str,
+    on_duplicate: &str,
+    mapping: &BTreeMap<String, String>,
+    mut body: S,
+) -> ApiResult<Import>
+where
+    S: Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    if !matches!(on_duplicate, "update" | "skip") {
+        return Err(ApiError::invalid("on_duplicate", "must be update or skip"));
+    }
+    check_mapping(mapping)?;
+    let id = new_id("imp");
+    let actor = scope.principal();
+    let mapping_json = serde_json::to_string(mapping).expect("strings serialise");
+    let new = NewImport {
+        id: &id,
+        on_duplicate,
+        mapping: &mapping_json,
+        file_name,
+        actor_type: actor.actor_type(),
+        actor_id: actor.actor_id(),
+        actor_label: &actor.label(),
+        now: state.now(),
+    };
+    let mut tx = scope.begin().await?;
+    imports::create(&mut tx, &new).await?;
+    tx.commit().await?;
+    let (mut seq, mut total, mut pending) = (0i64, 0i64, Vec::with_capacity(CHUNK_BYTES));
+    loop {
+        let piece = body
+            .next()
+            .await
+            .transpose()
+            .map_err(|e| ApiError::new(Code::BadRequest, format!("The upload was interrupted: {e}")))?;
+        let last = piece.is_none();
+        if let Some(bytes) = piece {
+            total += bytes.len() as i64;
+            if total > MAX_FILE_BYTES {
+                return Err(ApiError::new(
+                    Code::PayloadTooLarge,
+                    format!("A contacts file may have at most {} MB.", MAX_FILE_BYTES / 1024 / 1024),
+                ));
+            }
+            pending.extend_from_slice(&bytes);
+        }
+        while pending.len() >= CHUNK_BYTES || (last && !pending.is_empty()) {
+            let take = pending.len().min(CHUNK_BYTES);
+            let chunk: Vec<u8> = pending.drain(..take).collect();
+            let mut tx = scope.begin().await?;
+            imports::append_chunk(&mut tx, &id, seq, &chunk).await?;
+            tx.commit().await?;
+            seq += 1;
+        }
+        if last {
+            break;
+        }
+    }
+    if total == 0 {
+        return Err(ApiError::invalid("file", "is empty: a contacts CSV needs a header row and a phone column"));
+    }
+    let mut tx = scope.begin().await?;
+    imports::queue(&mut tx, &id, total, state.now()).await?;
+    tx.commit().await?;
+    state.import_wakeup.notify_one();
+    get(scope, &id).await
+}
+
+pub async fn get(scope: &Scope, id: &str) -> ApiResult<Import> {
+    imports::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)
+}
+
+/// How the file's columns become contact fields.
+struct Columns {
+    /// (column index, column name, field)
+    mapped: Vec<(usize, String, String)>,
+}
+
+impl Columns {
+    /// From the header and the caller's mapping; without a mapping, columns whose
+    /// names are field names (`phone`, `Name`, `custom.plan`) map to them.
+    fn new(header: &[String], mapping: &BTreeMap<String, String>) -> Result<Self, String> {
+        let mut mapped = Vec::new();
+        for (i, name) in header.iter().enumerate() {
+            let name = name.trim().trim_start_matches('\u{feff}');
+            let field = if mapping.is_empty() {
+                let lower = name.to_lowercase().replace([' ', '-'], "_");
+                match lower.as_str() {
+                    "phone" | "phone_number" | "mobile" | "number" => Some("phone".to_owned()),
+                    f if FIELDS.contains(&f) || f.starts_with("custom.") => Some(f.to_owned()),
+                    _ => None,
+                }
+            } else {
+                mapping.get(name).filter(|f| !f.is_empty()).cloned()
+            };
+            if let Some(field) = field {
+                mapped.push((i, name.to_owned(), field));
+            }
+        }
+        if !mapped.iter().any(|(_, _, f)| f == "phone") {
+            return Err("no column maps to phone (name a column `phone`, or map one to it)".to_owned());
+        }
+        Ok(Self { mapped })
+    }
+
+    /// The contact a row describes, or the column and reason it is refused for.
+    fn input(&self, fields: &[String], width: usize) -> Result<Input, (String, String)> {
+        if fields.len() != width {
+            return Err(("".into(), format!("the row has {} columns, the header {width}", fields.len())));
+        }
+        let mut input = Input::default();
+        let mut custom = BTreeMap::new();
+        for (i, column, field) in &self.mapped {
+            // An exported cell defused with a leading ' comes back as it was.
+            let v =
+                fields[*i].strip_prefix('\'').filter(|r| r.starts_with(['=', '+', '-', '@'])).unwrap_or(&fields[*i]);
+            // An empty cell gives no value: a new contact goes without, an existing one keeps its own.
+            if v.trim().is_empty() {
+                continue;
+            }
+            let flag = |v: &str| match v.trim().to_lowercase().as_str() {
+                "false" | "no" | "0" | "n" => Ok(false),
+                "true" | "yes" | "1" | "y" => Ok(true),
+                _ => Err((column.clone(), "must be true or false".to_owned())),
+            };
+            match field.as_str() {
+                "phone" => input.phone = Some(v.to_owned()),
+                "name" => input.name = Some(v.to_owned()),
+                "email" => input.email = Some(v.to_owned()),
+                "timezone" => input.timezone = Some(v.to_owned()),
+                "tags" => input.tags = Some(v.split([';', '|']).map(str::to_owned).collect()),
+                "do_not_call" => input.do_not_call = Some(flag(v)?),
+                "opted_out" => input.opted_out = Some(flag(v)?),
+                f => {
+                    if let Some(key) = f.strip_prefix("custom.") {
+                        custom.insert(key.to_owned(), v.to_owned());
+                    }
+                }
+            }
+        }
+        if !custom.is_empty() {
+            input.custom_fields = Some(custom);
+        }
+        Ok(input)
+    }
+
+    fn column_of(&self, field: &str) -> String {
+        self.mapped.iter().find(|(_, _, f)| f == field).map(|(_, c, _)| c.clone()).unwrap_or_else(|| field.to_owned())
+    }
+}
+
+/// Processes a claimed import to its end (or until an error leaves it for a retry).
+pub async fn process(state: &AppState, region: &RegionDb, job: &Claimed) -> ApiResult<()> {
+    let mut tx = job.begin(region).await?;
+    let import = imports::get(&mut tx, &job.id).await?.ok_or_else(ApiError::not_found)?;
+    tx.commit().await?;
+    let mapping: BTreeMap<String, String> = serde_json::from_str(&import.mapping).unwrap_or_default();
+    let country = state.config.default_country(&region_of(state, region));
+    let mut parser = Rows::default();
+    let mut rows = Vec::new();
+    let mut columns: Option<(Columns, usize)> = None;
+    let mut row_number: i64 = 1; // the header is row 1
+    let mut batch: Vec<(i64, Row)> = Vec::new();
+    let mut seq = 0;
+    loop {
+        let mut tx = job.begin(region).await?;
+        let chunks = imports::chunks(&mut tx, &job.id, seq, CHUNKS_PER_READ).await?;
+        tx.commit().await?;
+        let end = (chunks.len() as i64) < CHUNKS_PER_READ;
+        for (s, data) in &chunks {
+            parser.feed(data, false, &mut rows);
+            seq = s + 1;
+        }
+        if end {
+            parser.feed(&[], true, &mut rows);
+        }
+        for row in rows.drain(..) {
+            if columns.is_none() {
+                let header = match row {
+                    Row::Fields(h) => h,
+                    Row::Refused(reason) => {
+                        return fail(state, region, job, &format!("the header row is refused: {reason}")).await
+                    }
+                };
+                match Columns::new(&header, &mapping) {
+                    Ok(c) => columns = Some((c, header.len())),
+                    Err(e) => return fail(state, region, job, &e).await,
+                }
+                continue;
+            }
+            row_number += 1;
+            if row_number - 1 <= import.rows_done {
+                continue; // committed before an interruption
+            }
+            batch.push((row_number, row));
+            if batch.len() >= BATCH_ROWS {
+                let (cols, width) = columns.as_ref().expect("the header came first");
+                write_batch(state, region, job, &import, cols, *width, &country, &std::mem::take(&mut batch)).await?;
+            }
+        }
+        if end {
+            break;
+        }
+    }
+    let Some((cols, width)) = columns.as_ref() else {
+        return fail(state, region, job, "the file has no header row").await;
+    };
+    if !batch.is_empty() {
+        write_batch(state, region, job, &import, cols, *width, &country, &batch).await?;
+    }
+    let mut tx = job.begin(region).await?;
+    imports::finish(&mut tx, &job.id, None, state.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn region_of(state: &AppState, db: &RegionDb) -> String {
+    state.regions.list().iter().find(|r| r.db.url() == db.url()).map(|r| r.id.clone()).unwrap_or_default()
+}
+
+async fn fail(state: &AppState, region: &RegionDb, job: &Claimed, error: &str) -> ApiResult<()> {
+    let mut tx = job.begin(region).await?;
+    imports::finish(&mut tx, &job.id, Some(error), state.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One batch: its contacts, errors, counters and resume point in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn write_batch(
+    state: &AppState,
+    region: &RegionDb,
+    job: &Claimed,
+    import: &Import,
+    cols: &Columns,
+    width: usize,
+    country: &str,
+    batch: &[(i64, Row)],
+) -> ApiResult<()> {
+    let now = state.now();
+    let mut tx = job.begin(region).await?;
+    let mut p = Progress { rows: batch.len() as i64, ..Progress::default() };
+    for (row_number, row) in batch {
+        let input = match row {
+            Row::Refused(reason) => Err((String::new(), reason.clone())),
+            Row::Fields(fields) => cols.input(fields, width),
+        };
+        let outcome = match input {
+            Err(e) => Err(e),
+            Ok(input) => write_row(&mut tx, import, cols, country, &input, now).await?,
+        };
+        match outcome {
+            Ok(Written::Imported) => p.imported += 1,
+            Ok(Written::Updated) => p.updated += 1,
+            Ok(Written::Skipped) => p.skipped += 1,
+            Err((column, reason)) => {
+                p.failed += 1;
+                imports::add_error(&mut tx, &job.id, *row_number, &column, &reason).await?;
+            }
+        }
+    }
+    imports::advance(&mut tx, &job.id, p, now).await?;
+    imports::renew(&mut tx, &job.id, now + state.config.workers.lease_secs * 1000).await?;
+    tx.commit().await?;
+    crate::failpoint::hit("import.after_batch");
+    Ok(())
+}
+
+enum Written {
+    Imported,
+    Updated,
+    Skipped,
+}
+
+/// Writes one row: a new contact, or per `on_duplicate` an update of (or a skip over)
+/// the contact with its phone (earlier rows of the same file included).
+async fn write_row(
+    tx: &mut impl InWorkspace,
+    import: &Import,
+    cols: &Columns,
+    country: &str,
+    input: &Input,
+    now: i64,
+) -> ApiResult<Result<Written, (String, String)>> {
+    let refused = |e: callplane_domain::contact::FieldError| (cols.column_of(e.field), e.message);
+    let fresh = match Valid::apply(None, input, country) {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(refused(e))),
+    };
+    match contacts::get_by_phone(tx, &fresh.phone).await? {
+        None => {
+            crate::services::contacts::insert(tx, &new_id("ct"), &fresh, now).await?;
+            Ok(Ok(Written::Imported))
+        }
+        Some(_) if import.on_duplicate == "skip" => Ok(Ok(Written::Skipped)),
+        Some(existing) => {
+            let base = Valid::from_contact(&existing);
+            // Custom fields of the row add to the contact's own rather than replace them.
+            let mut input = input.clone();
+            if let Some(custom) = &mut input.custom_fields {
+                for (k, v) in &base.custom_fields {
+                    custom.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            let merged = match Valid::apply(Some(&base), &input, country) {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(refused(e))),
+            };
+            if merged != base {
+                crate::services::contacts::replace(tx, &existing.id, &merged, now).await?;
+            }
+            Ok(Ok(Written::Updated))
+        }
+    }
+}
+
+/// Processes queued and interrupted imports of every region database; woken when an
+/// upload is queued, otherwise polling.
+pub async fn run_worker(state: AppState) {
+    for region in state.regions.databases() {
+        if region.backend() == "sqlite" {
+            // One process per SQLite database: a lease left running is a dead process's.
+            if let Err(e) = imports::release_leases(region).await {
+                tracing::warn!(error = %e, "releasing import leases");
+            }
+        }
+    }
+    loop {
+        let mut worked = false;
+        for region in state.regions.databases() {
+            let lease = state.now() + state.config.workers.lease_secs * 1000;
+            match imports::claim(region, state.now(), lease).await {
+                Ok(Some(job)) => {
+                    worked = true;
+                    if let Err(e) = process(&state, region, &job).await {
+                        tracing::warn!(import = %job.id, error = %e.detail, "import interrupted; it resumes when its lease expires");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "claiming an import"),
+            }
+        }
+        if !worked {
+            tokio::select! {
+                _ = state.import_wakeup.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(state.config.workers.poll_secs)) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! SPEC P1: CSV imports of contacts — streamed upload, durable job, dedup, per-row error
+//! report, bad files refused clearly.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::{email, spawn_app, TestApp, User};
+
+async fn upload(app: &TestApp, u: &User, query: &str, csv: impl Into<reqwest::Body>) -> crate::common::Res {
+    let url = format!("{}/api/v1/workspaces/{}/contacts/imports?{query}", app.base, u.workspace_id);
+    let res =
+        app.http.post(url).bearer_auth(&u.token).header("content-type", "text/csv").body(csv).send().await.unwrap();
+    TestApp::read(res).await
+}
+
+/// Uploads and waits for the job to end; returns its final status.
+async fn import(app: &TestApp, u: &User, query: &str, csv: impl Into<reqwest::Body>) -> Value {
+    let created = upload(app, u, query, csv).await.expect(202);
+    let path = format!("/api/v1/workspaces/{}/contacts/imports/{}", u.workspace_id, created["id"].as_str().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = app.get(&path, &u.token).await.expect(200);
+        if matches!(status["status"].as_str(), Some("completed" | "failed")) {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the import did not finish: {status}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn error_report(app: &TestApp, u: &User, id: &str) -> String {
+    let r = app.get(&format!("/api/v1/workspaces/{}/contacts/imports/{id}/errors", u.workspace_id), &u.token).await;
+    assert_eq!(r.status.as_u16(), 200);
+    r.body.as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn p1_import_counts_dedups_and_reports_bad_rows() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    app.post(
+        &format!("/api/v1/workspaces/{}/contacts", u.workspace_id),
+        &u.token,
+        json!({ "phone": "+919876543200", "name": "Old" }),
+    )
+    .await
+    .expect(201);
+    let csv = "Phone,Name,Email,Tags,Plan\n\
+               +919876543201,Asha,asha@example.com,vip;lead,gold\n\
+               098765 43202,Ravi,,lead,\n\
+               +919876543200,Renamed,,,\n\
+               +919876543201,Asha Again,,,\n\
+               not a phone,Bad,,,\n\
+               +919876543203,Bad email,nope,,\n\
+               +919876543204,Short row\n";
+    let mapping = r#"{"Phone":"phone","Name":"name","Email":"email","Tags":"tags","Plan":"custom.plan"}"#;
+    let done = import(&app, &u, &format!("mapping={}", urlencode(mapping)), csv).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        (done["rows_read"].as_i64(), done["imported"].as_i64(), done["updated"].as_i64(), done["failed"].as_i64()),
+        (Some(7), Some(2), Some(2), Some(3)),
+        "{done}"
+    );
+    let report = error_report(&app, &u, done["id"].as_str().unwrap()).await;
+    let lines: Vec<&str> = report.trim_end().split("\r\n").collect();
+    assert_eq!(lines[0], "row,column,reason");
+    assert!(lines[1].starts_with("6,Phone,"), "{report}");
+    assert!(lines[2].starts_with("7,Email,"), "{report}");
+    assert!(lines[3].starts_with("8,,\"the row has 2 columns"), "{report}");
+    let list = app.get(&format!("/api/v1/workspaces/{}/contacts?q=asha", u.workspace_id), &u.token).await.expect(200);
+    let asha = &list["data"][0];
+    assert_eq!(asha["name"], "Asha Again", "a later row of the file updates the earlier one");
+    assert_eq!(asha["custom_fields"]["plan"], "gold");
+    assert_eq!(asha["tags"], json!(["lead", "vip"]));
+
+    // With `skip`, existing contacts are left alone.
+    let again = import(&app, &u, "on_duplicate=skip", "phone,name\n+919876543200,Skipped\n+919876543299,New\n").await;
+    assert_eq!((again["imported"].as_i64(), again["skipped"].as_i64()), (Some(1), Some(1)), "{again}");
+    let old = app
+        .get(&format!("/api/v1/workspaces/{}/contacts?q=%2B919876543200", u.workspace_id), &u.token)
+        .await
+        .expect(200);
+    assert_eq!(old["data"][0]["name"], "Renamed");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+#[tokio::test]
+async fn p1_bad_files_are_refused_clearly_and_import_nothing_wrong() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    // An empty body is refused at once.
+    upload(&app, &u, "", "").await.expect_problem(422, "validation_failed");
+    // A bad mapping is refused at once.
+    upload(&app, &u, &format!("mapping={}", urlencode(r#"{"A":"salary"}"#)), "A\n1\n")
+        .await
+        .expect_problem(422, "validation_failed");
+    upload(&app, &u, "on_duplicate=merge", "phone\n").await.expect_problem(422, "validation_failed");
+    // Whole-file errors end the job as failed with the reason.
+    let no_phone = import(&app, &u, "", "name,email\nAsha,a@example.com\n").await;
+    assert_eq!(no_phone["status"], "failed");
+    assert!(no_phone["error"].as_str().unwrap().contains("phone"));
+    let not_utf8 = import(&app, &u, "", b"\xff\xfe\x00p\x00h\n".to_vec()).await;
+    assert_eq!(not_utf8["status"], "failed", "{not_utf8}");
+    // Only a header: nothing to do.
+    let header_only = import(&app, &u, "", "phone,name\n").await;
+    assert_eq!((header_only["status"].as_str(), header_only["rows_read"].as_i64()), (Some("completed"), Some(0)));
+    // Row by row: not UTF-8, a 10 MB cell, 200 columns, formula text kept as text.
+    let mut csv = b"phone,name\n+919876543210,\xff\xfe\n".to_vec();
+    csv.extend_from_slice(b"+919876543211,");
+    csv.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
+    csv.extend_from_slice(b"\n");
+    csv.extend_from_slice(format!("+919876543212{}\n", ",x".repeat(199)).as_bytes());
+    csv.extend_from_slice(b"+919876543213,=HYPERLINK(\"http://evil\")\n");
+    let mixed = import(&app, &u, "", csv).await;
+    assert_eq!(mixed["status"], "completed", "{mixed}");
+    assert_eq!((mixed["imported"].as_i64(), mixed["failed"].as_i64()), (Some(1), Some(3)), "{mixed}");
+    let report = error_report(&app, &u, mixed["id"].as_str().unwrap()).await;
+    assert!(report.contains("UTF-8") && report.contains("longer") && report.contains("columns"), "{report}");
+    let list = app.get(&format!("/api/v1/workspaces/{}/contacts", u.workspace_id), &u.token).await.expect(200);
+    let names: Vec<&str> = list["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["=HYPERLINK(\"http://evil\")"], "only the good row was imported, as text");
+}
+
+#[tokio::test]
+async fn i1_an_import_is_not_readable_from_another_workspace() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let other = app.create_workspace(&u.token, "Other").await;
+    let done = import(&app, &u, "", "phone\n+919876543210\n").await;
+    let id = done["id"].as_str().unwrap();
+    app.get(&format!("/api/v1/workspaces/{other}/contacts/imports/{id}"), &u.token)
+        .await
+        .expect_problem(404, "not_found");
+    app.get(&format!("/api/v1/workspaces/{other}/contacts/imports/{id}/errors"), &u.token)
+        .await
+        .expect_problem(404, "not_found");
+    let theirs = app.get(&format!("/api/v1/workspaces/{other}/contacts"), &u.token).await.expect(200);
+    assert!(theirs["data"].as_array().unwrap().is_empty());
+}
