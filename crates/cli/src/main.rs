@@ -9,6 +9,8 @@ use callplane_domain::SystemClock;
 use callplane_server::{AppState, Application, Config};
 use clap::{Args, Parser, Subcommand};
 
+mod contacts;
+
 #[derive(Parser)]
 #[command(name = "callplane", version, about = "The multi-tenant core of an AI voice-calling platform")]
 struct Cli {
@@ -47,12 +49,59 @@ enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Contacts of a workspace, through the API of a running service.
+    Contacts {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(subcommand)]
+        command: ContactsCommand,
+    },
     /// Administration from the shell.
     Admin {
         #[command(flatten)]
         overrides: Overrides,
         #[command(subcommand)]
         command: AdminCommand,
+    },
+}
+
+#[derive(Args)]
+struct RemoteArgs {
+    /// The service's address.
+    #[arg(long, env = "CALLPLANE_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
+    server: String,
+    /// An API key of the workspace (or a session token).
+    #[arg(long, env = "CALLPLANE_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
+    /// The workspace id (`ws_…`).
+    #[arg(long, global = true)]
+    workspace: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ContactsCommand {
+    /// Import a CSV file (a header row with a `phone` column, or --mapping), showing
+    /// the upload and then the rows as they are processed.
+    Import {
+        file: PathBuf,
+        /// What a row whose phone is already a contact does: update or skip.
+        #[arg(long, default_value = "update")]
+        on_duplicate: String,
+        /// JSON object: CSV column name -> field (phone, name, email, timezone, tags,
+        /// do_not_call, opted_out, custom.<key>).
+        #[arg(long)]
+        mapping: Option<String>,
+    },
+    /// Export the workspace's contacts as CSV (to a file, or standard output).
+    Export {
+        /// Where to write; standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        tag: Option<String>,
+        /// do_not_call, opted_out or callable.
+        #[arg(long)]
+        flag: Option<String>,
     },
 }
 
@@ -117,6 +166,49 @@ async fn main() -> anyhow::Result<()> {
                 state.regions.databases().len()
             );
             Ok(())
+        }
+        Command::Contacts { remote, command } => {
+            let remote = contacts::Remote {
+                server: remote.server,
+                token: remote
+                    .token
+                    .ok_or_else(|| anyhow!("give --token (or CALLPLANE_TOKEN): an API key of the workspace"))?,
+                workspace: remote.workspace.ok_or_else(|| anyhow!("give --workspace ws_…"))?,
+            };
+            match command {
+                ContactsCommand::Import { file, on_duplicate, mapping } => {
+                    let s = contacts::import(&remote, &file, &on_duplicate, mapping.as_deref()).await?;
+                    println!(
+                        "import {}: {} rows, {} imported, {} updated, {} skipped, {} failed",
+                        s["id"].as_str().unwrap_or(""),
+                        s["rows_read"],
+                        s["imported"],
+                        s["updated"],
+                        s["skipped"],
+                        s["failed"]
+                    );
+                    Ok(())
+                }
+                ContactsCommand::Export { output, tag, flag } => {
+                    let mut filters = Vec::new();
+                    if let Some(t) = tag {
+                        filters.push(("tag", t));
+                    }
+                    if let Some(f) = flag {
+                        filters.push(("flag", f));
+                    }
+                    let n = match &output {
+                        Some(path) => {
+                            let mut f =
+                                std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+                            contacts::export(&remote, &filters, &mut f).await?
+                        }
+                        None => contacts::export(&remote, &filters, &mut std::io::stdout()).await?,
+                    };
+                    eprintln!("{n} contacts exported");
+                    Ok(())
+                }
+            }
         }
         Command::Admin { overrides, command } => {
             apply(&mut config, &overrides);
