@@ -31,6 +31,8 @@ pub struct ImportView {
     pub bytes: i64,
     /// Data rows handled so far.
     pub rows_read: i64,
+    /// The file's data rows, estimated from its lines (the end of a progress bar).
+    pub rows_estimate: i64,
     pub imported: i64,
     pub updated: i64,
     pub skipped: i64,
@@ -50,6 +52,7 @@ impl From<&Import> for ImportView {
             on_duplicate: i.on_duplicate.clone(),
             bytes: i.bytes,
             rows_read: i.rows_done,
+            rows_estimate: i.rows_estimate,
             imported: i.imported,
             updated: i.updated,
             skipped: i.skipped,
@@ -94,7 +97,7 @@ pub async fn create(
         return Err(ApiError::invalid("file_name", "must be at most 200 characters"));
     }
     let on_duplicate = q.on_duplicate.as_deref().unwrap_or("update");
-    let import = svc::upload(&state, &scope, file_name, on_duplicate, &mapping, body.into_data_stream()).await?;
+    let import = svc::upload(&state, &scope, file_name, on_duplicate, &mapping, true, body.into_data_stream()).await?;
     Ok((StatusCode::ACCEPTED, Json((&import).into())))
 }
 

@@ -25,7 +25,22 @@ const FORM_LIMIT: usize = 64 * 1024;
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let existing = cookies::get(req.headers(), cookies::CSRF).map(str::to_owned);
     let (mut parts, body) = req.into_parts();
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
     let req = if parts.method == Method::GET || parts.method == Method::HEAD {
+        Request::from_parts(parts, body)
+    } else if multipart {
+        // File uploads stream on to their handler unread: their form repeats the token
+        // in its action URL (`?csrf=`) instead of a field.
+        let sent = parts.uri.query().and_then(|q| form_field(q.as_bytes(), "csrf"));
+        let ok = matches!((&existing, &sent), (Some(c), Some(s)) if tokens::secure_eq(c, s));
+        if !ok {
+            return ApiError::new(Code::CsrfFailed, "The form has expired. Reload the page and try again.")
+                .into_response();
+        }
         Request::from_parts(parts, body)
     } else {
         let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {

@@ -52,13 +52,16 @@ pub fn check_mapping(mapping: &BTreeMap<String, String>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Stores an uploaded CSV as a new import job and queues it; returns the job.
+/// Stores an uploaded CSV as a new import job and queues it (or, with `queue = false`,
+/// leaves it waiting for its column mapping: the dashboard's preview step); returns it.
+#[allow(clippy::too_many_arguments)]
 pub async fn upload<S, E>(
     state: &AppState,
     scope: &Scope,
     file_name: &str,
     on_duplicate: &str,
     mapping: &BTreeMap<String, String>,
+    queue: bool,
     mut body: S,
 ) -> ApiResult<Import>
 where
@@ -85,7 +88,7 @@ where
     let mut tx = scope.begin().await?;
     imports::create(&mut tx, &new).await?;
     tx.commit().await?;
-    let (mut seq, mut total, mut pending) = (0i64, 0i64, Vec::with_capacity(CHUNK_BYTES));
+    let (mut seq, mut total, mut lines, mut pending) = (0i64, 0i64, 0i64, Vec::with_capacity(CHUNK_BYTES));
     loop {
         let piece = body
             .next()
@@ -101,6 +104,7 @@ where
                     format!("A contacts file may have at most {} MB.", MAX_FILE_BYTES / 1024 / 1024),
                 ));
             }
+            lines += bytes.iter().filter(|&&b| b == b'\n').count() as i64;
             pending.extend_from_slice(&bytes);
         }
         while pending.len() >= CHUNK_BYTES || (last && !pending.is_empty()) {
@@ -119,10 +123,63 @@ where
         return Err(ApiError::invalid("file", "is empty: a contacts CSV needs a header row and a phone column"));
     }
     let mut tx = scope.begin().await?;
-    imports::queue(&mut tx, &id, total, state.now()).await?;
+    imports::received(&mut tx, &id, total, (lines - 1).max(0), queue, state.now()).await?;
+    tx.commit().await?;
+    if queue {
+        state.import_wakeup.notify_one();
+    }
+    get(scope, &id).await
+}
+
+/// Starts an import that waits for its mapping (after the dashboard's preview).
+pub async fn start(
+    state: &AppState,
+    scope: &Scope,
+    id: &str,
+    on_duplicate: &str,
+    mapping: &BTreeMap<String, String>,
+) -> ApiResult<()> {
+    if !matches!(on_duplicate, "update" | "skip") {
+        return Err(ApiError::invalid("on_duplicate", "must be update or skip"));
+    }
+    check_mapping(mapping)?;
+    if !mapping.values().any(|f| f == "phone") {
+        return Err(ApiError::invalid("mapping", "no column maps to phone"));
+    }
+    let mapping = serde_json::to_string(mapping).expect("strings serialise");
+    let mut tx = scope.begin().await?;
+    if !imports::start(&mut tx, id, &mapping, on_duplicate, state.now()).await? {
+        return Err(ApiError::new(Code::BadRequest, "This import has already started."));
+    }
     tx.commit().await?;
     state.import_wakeup.notify_one();
-    get(scope, &id).await
+    Ok(())
+}
+
+/// The header and the first rows of an uploaded file, for the mapping preview.
+pub async fn preview(scope: &Scope, id: &str, rows: usize) -> ApiResult<(Vec<String>, Vec<Vec<String>>)> {
+    let chunks = imports::chunks(&mut scope.read().await?, id, 0, 1).await?;
+    let mut parser = Rows::default();
+    let mut parsed = Vec::new();
+    if let Some((_, data)) = chunks.first() {
+        parser.feed(data, chunks.len() < 2 && data.len() < CHUNK_BYTES, &mut parsed);
+    }
+    let mut fields = parsed.into_iter().filter_map(|r| match r {
+        Row::Fields(f) => Some(f),
+        Row::Refused(_) => None,
+    });
+    let header = fields.next().unwrap_or_default();
+    Ok((header, fields.take(rows).collect()))
+}
+
+/// The field a column maps to when nobody says otherwise (`Phone` → `phone`).
+pub fn default_field(column: &str) -> Option<String> {
+    let lower = column.trim().trim_start_matches('\u{feff}').to_lowercase().replace([' ', '-'], "_");
+    match lower.as_str() {
+        "phone" | "phone_number" | "mobile" | "number" => Some("phone".to_owned()),
+        f if FIELDS.contains(&f) || f.starts_with("custom.") => Some(f.to_owned()),
+        _ => None,
+    }
 }
 
 pub async fn get(scope: &Scope, id: &str) -> ApiResult<Import> {
@@ -143,12 +200,7 @@ impl Columns {
         for (i, name) in header.iter().enumerate() {
             let name = name.trim().trim_start_matches('\u{feff}');
             let field = if mapping.is_empty() {
-                let lower = name.to_lowercase().replace([' ', '-'], "_");
-                match lower.as_str() {
-                    "phone" | "phone_number" | "mobile" | "number" => Some("phone".to_owned()),
-                    f if FIELDS.contains(&f) || f.starts_with("custom.") => Some(f.to_owned()),
-                    _ => None,
-                }
+                default_field(name)
             } else {
                 mapping.get(name).filter(|f| !f.is_empty()).cloned()
             };

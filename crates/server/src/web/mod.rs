@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod common;
+pub mod contacts;
 pub mod invite;
 pub mod keys;
 pub mod team;
@@ -40,6 +41,16 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/workspaces", Account(P::WorkspacesCreate), workspaces::create_workspace)
         .add(Method::POST, "/workspaces/{ws}/edit", WorkspaceAnyStatus(P::WorkspacesEdit), workspaces::edit_workspace)
         .add(Method::POST, "/workspaces/{ws}/delete", WorkspaceAnyStatus(P::WorkspacesDelete), workspaces::delete_workspace)
+        .add(Method::GET, "/contacts", Workspace(P::ContactsView), contacts::list)
+        .add(Method::POST, "/contacts", Workspace(P::ContactsCreate), contacts::create)
+        .add(Method::GET, "/contacts/export", Workspace(P::ContactsExport), crate::api::contacts::export)
+        .add(Method::GET, "/contacts/import", Workspace(P::ContactsImport), contacts::import_form)
+        .add(Method::POST, "/contacts/import", Workspace(P::ContactsImport), contacts::upload)
+        .add(Method::GET, "/contacts/imports/{id}", Workspace(P::ContactsImport), contacts::import_page)
+        .add(Method::POST, "/contacts/imports/{id}/start", Workspace(P::ContactsImport), contacts::start_import)
+        .add(Method::GET, "/contacts/imports/{id}/errors", Workspace(P::ContactsImport), contacts::import_errors)
+        .add(Method::POST, "/contacts/{id}/flags", Workspace(P::ContactsEdit), contacts::set_flag)
+        .add(Method::POST, "/contacts/{id}/delete", Workspace(P::ContactsDelete), contacts::delete)
         .add(Method::GET, "/settings/team", Workspace(P::MembersView), team::team)
         .add(Method::POST, "/settings/team/invitations", Workspace(P::MembersInvite), team::invite)
         .add(Method::POST, "/settings/team/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)

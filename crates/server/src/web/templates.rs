@@ -37,6 +37,9 @@ impl Templates {
             "set_password.html",
             "team.html",
             "keys.html",
+            "contacts.html",
+            "contacts_import.html",
+            "contact_import.html",
             "audit.html",
             "account_users.html",
             "roles.html"

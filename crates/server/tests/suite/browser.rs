@@ -170,3 +170,62 @@ async fn t2_browser_invite_join_change_role_and_remove() {
     a.quit().await;
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p1_browser_import_a_csv_with_three_bad_rows_and_get_the_error_report() {
+    let app = spawn_app().await;
+    let b = Browser::start().await;
+    let shots = std::env::var("CALLPLANE_SCREENSHOTS").ok().map(std::path::PathBuf::from);
+    let person = email("importer");
+    b.goto(&format!("{}/signup", app.base)).await;
+    b.type_into("input[name=name]", "Imran").await;
+    b.type_into("input[name=email]", &person).await;
+    b.type_into("input[name=password]", "correct horse battery").await;
+    b.type_into("input[name=account_name]", "Import Agency").await;
+    b.click("button[type=submit]").await;
+    b.find("main h1").await;
+
+    let file = app.data_dir.join("leads.csv");
+    std::fs::create_dir_all(&app.data_dir).unwrap();
+    let mut csv = String::from("Mobile,Full name,Plan\n");
+    for i in 0..40 {
+        csv.push_str(&format!("98765{i:05},Lead {i},gold\n"));
+    }
+    csv.push_str("not a phone,Bad one,\n12,Bad two,\n+1 999,Bad three,\n");
+    std::fs::write(&file, csv).unwrap();
+
+    b.goto(&format!("{}/contacts", app.base)).await;
+    b.click("a[href='/contacts/import']").await;
+    b.type_into("#upload-form input[type=file]", &file.display().to_string()).await;
+    b.click("#upload-form button[type=submit]").await;
+    // The preview: the first rows under each column, the phone column recognised.
+    b.find("#mapping-form").await;
+    assert!(b.source().await.contains("Lead 0"), "the first rows are shown");
+    b.click("select[data-column='Mobile'] option[value='phone']").await;
+    b.click("select[data-column='Full name'] option[value='name']").await;
+    b.click("select[data-column='Plan'] option[value='custom']").await;
+    if let Some(dir) = &shots {
+        b.screenshot(&dir.join("import-mapping.png")).await;
+    }
+    b.click("#mapping-form button[type=submit]").await;
+    // Progress refreshes on its own until the import is done.
+    b.expect_text("#import-status", "completed").await;
+    b.expect_text("#imported", "40").await;
+    b.expect_text("#failed", "3").await;
+    if let Some(dir) = &shots {
+        b.screenshot(&dir.join("import-done.png")).await;
+    }
+    assert!(b.exists("#error-report").await);
+    let report_path =
+        b.url().await.split_once("/contacts/").map(|(_, rest)| format!("/contacts/{rest}/errors")).unwrap();
+    let token = app.login(&person).await;
+    let report = app.get(&report_path, &token).await;
+    let report = report.body.as_str().unwrap().to_owned();
+    assert_eq!(report.trim_end().split("\r\n").count(), 4, "a header and the three bad rows: {report}");
+    assert!(report.contains("42,Mobile,"), "row numbers count the header: {report}");
+
+    // The contacts are there, with the custom field.
+    b.goto(&format!("{}/contacts?q=lead%2039", app.base)).await;
+    b.expect_text("tr[data-contact-phone='+919876500039'] td.name", "Lead 39").await;
+    b.quit().await;
+}

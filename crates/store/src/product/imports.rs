@@ -15,6 +15,7 @@ pub struct Import {
     pub mapping: String,
     pub file_name: String,
     pub bytes: i64,
+    pub rows_estimate: i64,
     pub rows_done: i64,
     pub imported: i64,
     pub updated: i64,
@@ -26,7 +27,8 @@ pub struct Import {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, status, on_duplicate, mapping, file_name, bytes, rows_done, imported, updated, skipped, \
+const COLUMNS: &str =
+    "id, status, on_duplicate, mapping, file_name, bytes, rows_estimate, rows_done, imported, updated, skipped, \
                        failed, error, actor_id, created_at, updated_at";
 
 pub struct NewImport<'a> {
@@ -75,19 +77,50 @@ pub async fn append_chunk(ex: &mut impl InWorkspace, import_id: &str, seq: i64, 
     Ok(())
 }
 
-/// The whole file has arrived: the job is ready for a worker.
-pub async fn queue(ex: &mut impl InWorkspace, import_id: &str, bytes: i64, now: i64) -> Result<()> {
+/// The whole file has arrived: queued for a worker, or (`queue = false`) waiting for
+/// its column mapping ([`start`]).
+pub async fn received(
+    ex: &mut impl InWorkspace,
+    import_id: &str,
+    bytes: i64,
+    rows_estimate: i64,
+    queue: bool,
+    now: i64,
+) -> Result<()> {
     let ws = ex.workspace_id().to_owned();
     execute!(
         ex,
-        "UPDATE contact_imports SET status = 'queued', bytes = $3, updated_at = $4
+        "UPDATE contact_imports SET status = $3, bytes = $4, rows_estimate = $5, updated_at = $6
          WHERE workspace_id = $1 AND id = $2 AND status = 'receiving'",
         &ws,
         import_id,
+        if queue { "queued" } else { "uploaded" },
         bytes,
+        rows_estimate,
         now
     )?;
     Ok(())
+}
+
+/// Starts an uploaded import with its mapping; false when it was not waiting for one.
+pub async fn start(
+    ex: &mut impl InWorkspace,
+    import_id: &str,
+    mapping: &str,
+    on_duplicate: &str,
+    now: i64,
+) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(execute!(
+        ex,
+        "UPDATE contact_imports SET status = 'queued', mapping = $3, on_duplicate = $4, updated_at = $5
+         WHERE workspace_id = $1 AND id = $2 AND status = 'uploaded'",
+        &ws,
+        import_id,
+        mapping,
+        on_duplicate,
+        now
+    )? > 0)
 }
 
 pub async fn get(ex: &mut impl InWorkspace, import_id: &str) -> Result<Option<Import>> {

@@ -4,13 +4,15 @@
 CREATE TABLE contact_imports (
     workspace_id   TEXT NOT NULL REFERENCES workspace_anchors (workspace_id) ON DELETE CASCADE,
     id             TEXT NOT NULL,
-    status         TEXT NOT NULL CHECK (status IN ('receiving', 'queued', 'running', 'completed', 'failed')),
+    status         TEXT NOT NULL CHECK (status IN ('receiving', 'uploaded', 'queued', 'running', 'completed', 'failed')),
     -- What a row whose phone is already a contact does: `update` it or `skip`.
     on_duplicate   TEXT NOT NULL CHECK (on_duplicate IN ('update', 'skip')),
     -- JSON object: CSV column name -> contact field (`phone`, `name`, `custom.plan`, ...).
     mapping        TEXT NOT NULL,
     file_name      TEXT NOT NULL,
     bytes          BIGINT NOT NULL,
+    -- The file's line count less the header: the progress bar's end.
+    rows_estimate  BIGINT NOT NULL DEFAULT 0,
     -- Data rows handled so far (committed); processing resumes after them.
     rows_done      BIGINT NOT NULL,
     imported       BIGINT NOT NULL,
