@@ -23,7 +23,22 @@ pub struct Config {
     pub auth: AuthConfig,
     pub email: EmailConfig,
     pub workers: WorkersConfig,
+    pub agents: AgentsConfig,
     pub log: LogConfig,
+}
+
+/// What voice agents may use (SPEC P3, W8): the first of each list is the default of a
+/// workspace that saved none.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsConfig {
+    pub llm_models: Vec<String>,
+    pub transcribers: Vec<String>,
+    pub tts_voices: Vec<String>,
+    /// The default longest call, in seconds.
+    pub max_call_seconds: i64,
+    /// The longest call any agent may be given, in seconds.
+    pub max_call_seconds_limit: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,6 +153,23 @@ impl Default for Config {
             auth: AuthConfig { session_ttl_hours: 24 * 30, secure_cookies: false, allow_signup: true },
             email: EmailConfig { smtp_url: None, from: "callplane <no-reply@callplane.local>".into() },
             workers: WorkersConfig { lease_secs: 60, poll_secs: 5 },
+            agents: AgentsConfig {
+                llm_models: vec![
+                    "gpt-4o-mini".into(),
+                    "gpt-4o".into(),
+                    "claude-3-5-sonnet".into(),
+                    "llama-3.1-70b".into(),
+                ],
+                transcribers: vec!["deepgram-nova-2".into(), "whisper-large-v3".into(), "azure-stt".into()],
+                tts_voices: vec![
+                    "elevenlabs-rachel".into(),
+                    "azure-neerja-en-IN".into(),
+                    "azure-swara-hi-IN".into(),
+                    "cartesia-sonic-en-US".into(),
+                ],
+                max_call_seconds: 600,
+                max_call_seconds_limit: 7200,
+            },
             log: LogConfig { format: "text".into(), filter: "info".into() },
         }
     }

@@ -42,6 +42,7 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "contact_imports",
     "contact_import_chunks",
     "contact_import_errors",
+    "workspace_settings",
 ];
 
 const ANCHORS: &str = "workspace_anchors";

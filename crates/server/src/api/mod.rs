@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (conventions in `shared/API.md`).
 
 pub mod accounts;
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
@@ -55,6 +56,13 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/api/v1/workspaces/{ws}/api-keys", Workspace(P::ApiKeysView), keys::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/api-keys", Workspace(P::ApiKeysCreate), keys::create)
         .add(Method::DELETE, "/api/v1/workspaces/{ws}/api-keys/{id}", Workspace(P::ApiKeysDelete), keys::revoke)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/settings", Workspace(P::SettingsView), agents::get_settings)
+        .add(Method::PUT, "/api/v1/workspaces/{ws}/settings", Workspace(P::SettingsEdit), agents::put_settings)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/agents", Workspace(P::AgentsView), agents::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/agents", Workspace(P::AgentsCreate), agents::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/agents/{id}", Workspace(P::AgentsView), agents::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/agents/{id}", Workspace(P::AgentsEdit), agents::update)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/agents/{id}", Workspace(P::AgentsDelete), agents::delete)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsView), contacts::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsCreate), contacts::create)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/export", Workspace(P::ContactsExport), contacts::export)

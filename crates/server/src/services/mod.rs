@@ -2,6 +2,7 @@
 //! the store calls and the audit entry, in one transaction each.
 
 pub mod account_admin;
+pub mod agents;
 pub mod audit;
 pub mod contacts;
 pub mod csv_rows;

@@ -3,6 +3,7 @@
 
 mod access;
 mod account_admin;
+mod agents;
 mod audit;
 mod auth;
 mod bad_input;

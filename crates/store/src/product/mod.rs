@@ -2,6 +2,7 @@
 //! takes an [`InWorkspace`] handle, which only [`crate::access::Scope`] hands out
 //! (`scope.begin()`, `scope.read()`), and filters by its workspace id itself.
 
+pub mod agents;
 pub mod anchors;
 pub mod audit;
 pub mod contacts;
