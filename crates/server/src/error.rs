@@ -53,6 +53,8 @@ codes! {
     WorkspaceNameTaken => (CONFLICT, "workspace_name_taken", "A workspace with this name already exists"),
     EmailTaken => (CONFLICT, "email_taken", "An account with this email already exists"),
     ContactExists => (CONFLICT, "contact_exists", "A contact with this phone number already exists"),
+    AppointmentConflict => (CONFLICT, "appointment_conflict", "The slot overlaps another booked appointment"),
+    AgentInUse => (CONFLICT, "agent_in_use", "The agent still has appointments"),
     OnlyWorkspace => (CONFLICT, "only_workspace", "The account's only workspace cannot be deleted"),
     ActiveWorkspace => (CONFLICT, "active_workspace", "Your active workspace cannot be deleted"),
     WorkspaceNotEmpty => (CONFLICT, "workspace_not_empty", "The workspace still has active agents or phone numbers"),

@@ -43,6 +43,7 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "contact_import_chunks",
     "contact_import_errors",
     "workspace_settings",
+    "appointments",
 ];
 
 const ANCHORS: &str = "workspace_anchors";

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod agents;
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
@@ -63,6 +64,11 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/api/v1/workspaces/{ws}/agents/{id}", Workspace(P::AgentsView), agents::get)
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/agents/{id}", Workspace(P::AgentsEdit), agents::update)
         .add(Method::DELETE, "/api/v1/workspaces/{ws}/agents/{id}", Workspace(P::AgentsDelete), agents::delete)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/appointments", Workspace(P::AppointmentsView), appointments::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/appointments", Workspace(P::AppointmentsCreate), appointments::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/appointments/{id}", Workspace(P::AppointmentsView), appointments::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/appointments/{id}", Workspace(P::AppointmentsEdit), appointments::update)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/appointments/{id}", Workspace(P::AppointmentsDelete), appointments::delete)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsView), contacts::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsCreate), contacts::create)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/export", Workspace(P::ContactsExport), contacts::export)

@@ -19,6 +19,8 @@ use crate::api;
         api::contacts::bulk_delete, api::contacts::export,
         api::agents::list, api::agents::create, api::agents::get, api::agents::update, api::agents::delete,
         api::agents::get_settings, api::agents::put_settings,
+        api::appointments::list, api::appointments::create, api::appointments::get, api::appointments::update,
+        api::appointments::delete,
         api::imports::create, api::imports::list, api::imports::get, api::imports::errors,
         api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,
         api::team::list_invitations, api::team::invite, api::team::resend, api::team::revoke, api::team::accept,

@@ -207,6 +207,13 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> ApiResult<()> 
     let now = state.now();
     let mut tx = scope.begin().await?;
     let current = agents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    let booked = callplane_store::product::appointments::count_for_agent(&mut tx, id).await?;
+    if booked > 0 {
+        return Err(ApiError::new(
+            crate::error::Code::AgentInUse,
+            format!("The agent has {booked} appointment(s); delete or reassign them first, or deactivate the agent."),
+        ));
+    }
     agents::delete(&mut tx, id).await?;
     let before = snapshot(&AgentFields::from(&current));
     Auditor::for_scope(scope, now).record_product(&mut tx, "agent.deleted", ("agent", id), Some(before), None).await?;

@@ -3,6 +3,7 @@
 
 pub mod account_admin;
 pub mod agents;
+pub mod appointments;
 pub mod audit;
 pub mod contacts;
 pub mod csv_rows;

@@ -4,6 +4,7 @@
 mod access;
 mod account_admin;
 mod agents;
+mod appointments;
 mod audit;
 mod auth;
 mod bad_input;

@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod anchors;
+pub mod appointments;
 pub mod audit;
 pub mod contacts;
 pub mod dependents;
