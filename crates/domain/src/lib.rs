@@ -12,6 +12,7 @@ pub mod id;
 pub mod permission;
 pub mod principal;
 pub mod role;
+pub mod template;
 pub mod workspace;
 
 pub use clock::{Clock, ManualClock, SystemClock};

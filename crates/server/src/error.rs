@@ -55,6 +55,7 @@ codes! {
     ContactExists => (CONFLICT, "contact_exists", "A contact with this phone number already exists"),
     AppointmentConflict => (CONFLICT, "appointment_conflict", "The slot overlaps another booked appointment"),
     AgentInUse => (CONFLICT, "agent_in_use", "The agent still has appointments"),
+    TemplateInUse => (CONFLICT, "template_in_use", "Agents still use this template"),
     OnlyWorkspace => (CONFLICT, "only_workspace", "The account's only workspace cannot be deleted"),
     ActiveWorkspace => (CONFLICT, "active_workspace", "Your active workspace cannot be deleted"),
     WorkspaceNotEmpty => (CONFLICT, "workspace_not_empty", "The workspace still has active agents or phone numbers"),

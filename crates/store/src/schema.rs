@@ -43,6 +43,8 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "contact_import_chunks",
     "contact_import_errors",
     "workspace_settings",
+    "analysis_templates",
+    "templates",
     "appointments",
 ];
 

@@ -28,6 +28,7 @@ pub struct AgentView {
     pub max_call_seconds: i64,
     pub recording: bool,
     pub webhook_url: Option<String>,
+    pub analysis_template_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -46,6 +47,7 @@ impl From<&Agent> for AgentView {
             max_call_seconds: a.max_call_seconds,
             recording: a.recording,
             webhook_url: a.webhook_url.clone(),
+            analysis_template_id: a.analysis_template_id.clone(),
             created_at: rfc3339(a.created_at),
             updated_at: rfc3339(a.updated_at),
         }
@@ -68,6 +70,8 @@ pub struct AgentRequest {
     pub recording: Option<bool>,
     /// `""` clears it.
     pub webhook_url: Option<String>,
+    /// The post-call analysis template; `""` clears it.
+    pub analysis_template_id: Option<String>,
 }
 
 impl From<AgentRequest> for Input {
@@ -83,6 +87,7 @@ impl From<AgentRequest> for Input {
             max_call_seconds: r.max_call_seconds,
             recording: r.recording,
             webhook_url: r.webhook_url,
+            analysis_template_id: r.analysis_template_id,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod regions;
 pub mod system;
 pub mod team;
+pub mod templates;
 pub mod views;
 pub mod workspaces;
 
@@ -69,6 +70,17 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/api/v1/workspaces/{ws}/appointments/{id}", Workspace(P::AppointmentsView), appointments::get)
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/appointments/{id}", Workspace(P::AppointmentsEdit), appointments::update)
         .add(Method::DELETE, "/api/v1/workspaces/{ws}/appointments/{id}", Workspace(P::AppointmentsDelete), appointments::delete)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/templates", Workspace(P::TemplatesView), templates::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/templates", Workspace(P::TemplatesCreate), templates::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/templates/{id}", Workspace(P::TemplatesView), templates::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/templates/{id}", Workspace(P::TemplatesEdit), templates::update)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/templates/{id}", Workspace(P::TemplatesDelete), templates::delete)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/templates/{id}/preview", Workspace(P::TemplatesView), templates::preview)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/analysis-templates", Workspace(P::TemplatesView), templates::list_analysis)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/analysis-templates", Workspace(P::TemplatesCreate), templates::create_analysis)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/analysis-templates/{id}", Workspace(P::TemplatesView), templates::get_analysis)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/analysis-templates/{id}", Workspace(P::TemplatesEdit), templates::update_analysis)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/analysis-templates/{id}", Workspace(P::TemplatesDelete), templates::delete_analysis)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsView), contacts::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsCreate), contacts::create)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/export", Workspace(P::ContactsExport), contacts::export)

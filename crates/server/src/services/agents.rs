@@ -24,6 +24,8 @@ pub struct Input {
     pub recording: Option<bool>,
     /// `""` clears it.
     pub webhook_url: Option<String>,
+    /// The post-call analysis template (P5); `""` clears it.
+    pub analysis_template_id: Option<String>,
 }
 
 fn one_of(field: &str, value: &str, allowed: &[String]) -> ApiResult<String> {
@@ -145,13 +147,37 @@ fn apply(state: &AppState, base: &AgentFields, input: &Input) -> ApiResult<Agent
             Some(u) => webhook(u)?,
             None => base.webhook_url.clone(),
         },
+        analysis_template_id: match input.analysis_template_id.as_deref().map(str::trim) {
+            Some("") => None,
+            Some(id) => Some(id.to_owned()),
+            None => base.analysis_template_id.clone(),
+        },
     })
+}
+
+/// The analysis template must be one of the workspace's (I2).
+async fn check_analysis_template(
+    tx: &mut impl callplane_store::product::InWorkspace,
+    f: &AgentFields,
+) -> ApiResult<()> {
+    use callplane_store::product::templates::{self, AnalysisTemplate};
+    if let Some(id) = &f.analysis_template_id {
+        let found: Option<AnalysisTemplate> = match callplane_domain::id::has_prefix(id, "atp") {
+            true => templates::get(tx, id).await?,
+            false => None,
+        };
+        if found.is_none() {
+            return Err(ApiError::invalid("analysis_template_id", "is not an analysis template of this workspace"));
+        }
+    }
+    Ok(())
 }
 
 fn snapshot(f: &AgentFields) -> serde_json::Value {
     json!({ "name": f.name, "status": f.status, "llm_model": f.llm_model, "transcriber": f.transcriber,
             "tts_voice": f.tts_voice, "max_call_seconds": f.max_call_seconds, "recording": f.recording,
-            "webhook_url": f.webhook_url, "system_prompt_chars": f.system_prompt.chars().count() })
+            "webhook_url": f.webhook_url, "analysis_template_id": f.analysis_template_id,
+            "system_prompt_chars": f.system_prompt.chars().count() })
 }
 
 pub async fn create(state: &AppState, scope: &Scope, input: &Input) -> ApiResult<Agent> {
@@ -170,10 +196,12 @@ pub async fn create(state: &AppState, scope: &Scope, input: &Input) -> ApiResult
         max_call_seconds: d.max_call_seconds,
         recording: d.recording,
         webhook_url: None,
+        analysis_template_id: None,
     };
     let f = apply(state, &base, input)?;
     let (now, id) = (state.now(), new_id("agt"));
     let mut tx = scope.begin().await?;
+    check_analysis_template(&mut tx, &f).await?;
     let agent = agents::create(&mut tx, &id, &f, now).await?;
     Auditor::for_scope(scope, now)
         .record_product(&mut tx, "agent.created", ("agent", &id), None, Some(snapshot(&f)))
@@ -195,6 +223,7 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: &Input) ->
     if after == before {
         return Ok(current);
     }
+    check_analysis_template(&mut tx, &after).await?;
     let agent = agents::update(&mut tx, id, &after, now).await?.ok_or_else(ApiError::not_found)?;
     Auditor::for_scope(scope, now)
         .record_product(&mut tx, "agent.updated", ("agent", id), Some(snapshot(&before)), Some(snapshot(&after)))

@@ -14,4 +14,5 @@ pub mod keys;
 pub mod lifecycle;
 pub mod roles;
 pub mod team;
+pub mod templates;
 pub mod workspaces;

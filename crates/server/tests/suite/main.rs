@@ -20,5 +20,6 @@ mod roles;
 mod route_table;
 mod smtp;
 mod team;
+mod templates;
 mod webdriver;
 mod workspaces;

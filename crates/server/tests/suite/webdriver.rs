@@ -106,10 +106,19 @@ impl Browser {
         v.as_array().is_some_and(|a| !a.is_empty())
     }
 
+    /// Clicks the element; when the page changed under it (a stale element), finds it
+    /// again on the new page, a few times.
     pub async fn click(&self, css: &str) {
-        let id = self.find(css).await;
-        let v = self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
-        assert!(v.is_null() || v.get("error").is_none(), "click {css}: {v}");
+        for attempt in 0..5 {
+            let id = self.find(css).await;
+            let v = self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+            if v.is_null() || v.get("error").is_none() {
+                return;
+            }
+            let stale = v["error"].as_str() == Some("stale element reference");
+            assert!(stale && attempt < 4, "click {css}: {v}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {

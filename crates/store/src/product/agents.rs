@@ -16,6 +16,7 @@ pub struct Agent {
     pub max_call_seconds: i64,
     pub recording: bool,
     pub webhook_url: Option<String>,
+    pub analysis_template_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -33,6 +34,7 @@ pub struct AgentFields {
     pub max_call_seconds: i64,
     pub recording: bool,
     pub webhook_url: Option<String>,
+    pub analysis_template_id: Option<String>,
 }
 
 impl From<&Agent> for AgentFields {
@@ -48,19 +50,21 @@ impl From<&Agent> for AgentFields {
             max_call_seconds: a.max_call_seconds,
             recording: a.recording,
             webhook_url: a.webhook_url.clone(),
+            analysis_template_id: a.analysis_template_id.clone(),
         }
     }
 }
 
 const COLUMNS: &str = "id, name, status, system_prompt, first_message, llm_model, transcriber, tts_voice, \
-                       max_call_seconds, recording, webhook_url, created_at, updated_at";
+                       max_call_seconds, recording, webhook_url, analysis_template_id, created_at, updated_at";
 
 pub async fn create(ex: &mut impl InWorkspace, id: &str, f: &AgentFields, now: i64) -> Result<Agent> {
     let ws = ex.workspace_id().to_owned();
     Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO agents (workspace_id, id, name, status, system_prompt, first_message, llm_model, transcriber,
-                             tts_voice, max_call_seconds, recording, webhook_url, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING {COLUMNS}"
+                             tts_voice, max_call_seconds, recording, webhook_url, analysis_template_id, created_at,
+                             updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $13, $13) RETURNING {COLUMNS}"
     )))
     .bind(&ws)
     .bind(id)
@@ -75,6 +79,7 @@ pub async fn create(ex: &mut impl InWorkspace, id: &str, f: &AgentFields, now: i
     .bind(f.recording)
     .bind(&f.webhook_url)
     .bind(now)
+    .bind(&f.analysis_template_id)
     .fetch_one(c)
     .await)?)
 }
@@ -84,7 +89,7 @@ pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &AgentFields, now: i
     Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE agents SET name = $3, status = $4, system_prompt = $5, first_message = $6, llm_model = $7,
                 transcriber = $8, tts_voice = $9, max_call_seconds = $10, recording = $11, webhook_url = $12,
-                updated_at = $13
+                updated_at = $13, analysis_template_id = $14
          WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     )))
     .bind(&ws)
@@ -100,6 +105,7 @@ pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &AgentFields, now: i
     .bind(f.recording)
     .bind(&f.webhook_url)
     .bind(now)
+    .bind(&f.analysis_template_id)
     .fetch_optional(c)
     .await)?)
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod contacts;
 pub mod dependents;
 pub mod imports;
+pub mod templates;
 
 use crate::access::Scope;
 use crate::db::{Conn, Ex, Raw, Tx};
