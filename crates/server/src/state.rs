@@ -28,6 +28,8 @@ pub struct Inner {
     pub email_wakeup: tokio::sync::Notify,
     /// Wakes the import worker after an upload is queued.
     pub import_wakeup: tokio::sync::Notify,
+    /// The telephony provider numbers are bought from (the simulated carrier).
+    pub provider: Arc<dyn callplane_telephony::Provider>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             metrics: Default::default(),
             email_wakeup: tokio::sync::Notify::new(),
             import_wakeup: tokio::sync::Notify::new(),
+            provider: Arc::new(callplane_telephony::Simulated),
         }))
     }
 

@@ -64,6 +64,14 @@ impl Scope {
     pub async fn begin(&self) -> Result<ProductTx<'_>> {
         Ok(ProductTx::new(self.region_db.begin().await?, self))
     }
+    /// One transaction acting in this workspace and `other`, which must live in the same
+    /// region (and so the same database); `None` otherwise.
+    pub async fn begin_pair<'s>(&'s self, other: &'s Scope) -> Result<Option<crate::product::PairTx<'s>>> {
+        if self.region() != other.region() || self.region_db.url() != other.region_db.url() {
+            return Ok(None);
+        }
+        Ok(Some(crate::product::PairTx::new(self.region_db.begin().await?, self, other)))
+    }
     /// A connection for reads on the workspace's region database.
     pub async fn read(&self) -> Result<ProductConn<'_>> {
         Ok(ProductConn::new(self.region_db.conn().await?, self))

@@ -18,6 +18,7 @@ pub mod access;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod carrier;
 pub mod changes;
 pub mod emails;
 pub mod error;

@@ -28,6 +28,7 @@ pub const CONTROL_TABLES: &[&str] = &[
     "emails",
     "password_tokens",
     "login_failures",
+    "carrier_allocations",
 ];
 
 /// Tables of a region database (the product data of its workspaces).

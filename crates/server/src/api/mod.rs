@@ -11,6 +11,7 @@ pub mod imports;
 pub mod keys;
 pub mod me;
 pub mod members;
+pub mod numbers;
 pub mod openapi;
 pub mod regions;
 pub mod system;
@@ -81,6 +82,13 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/api/v1/workspaces/{ws}/analysis-templates/{id}", Workspace(P::TemplatesView), templates::get_analysis)
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/analysis-templates/{id}", Workspace(P::TemplatesEdit), templates::update_analysis)
         .add(Method::DELETE, "/api/v1/workspaces/{ws}/analysis-templates/{id}", Workspace(P::TemplatesDelete), templates::delete_analysis)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/phone-numbers/available", Workspace(P::PhoneNumbersView), numbers::available)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/phone-numbers", Workspace(P::PhoneNumbersView), numbers::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/phone-numbers", Workspace(P::PhoneNumbersCreate), numbers::buy)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/phone-numbers/{id}", Workspace(P::PhoneNumbersView), numbers::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/phone-numbers/{id}", Workspace(P::PhoneNumbersEdit), numbers::assign)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/phone-numbers/{id}", Workspace(P::PhoneNumbersDelete), numbers::release)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/phone-numbers/{id}/transfer", Workspace(P::PhoneNumbersTransfer), numbers::transfer)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsView), contacts::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsCreate), contacts::create)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/export", Workspace(P::ContactsExport), contacts::export)

@@ -24,6 +24,8 @@ use crate::api;
         api::templates::list, api::templates::create, api::templates::get, api::templates::update, api::templates::delete,
         api::templates::preview, api::templates::list_analysis, api::templates::create_analysis,
         api::templates::get_analysis, api::templates::update_analysis, api::templates::delete_analysis,
+        api::numbers::available, api::numbers::list, api::numbers::buy, api::numbers::get, api::numbers::assign,
+        api::numbers::release, api::numbers::transfer,
         api::imports::create, api::imports::list, api::imports::get, api::imports::errors,
         api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,
         api::team::list_invitations, api::team::invite, api::team::resend, api::team::revoke, api::team::accept,

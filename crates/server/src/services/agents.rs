@@ -237,10 +237,13 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> ApiResult<()> 
     let mut tx = scope.begin().await?;
     let current = agents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let booked = callplane_store::product::appointments::count_for_agent(&mut tx, id).await?;
-    if booked > 0 {
+    let numbers = callplane_store::product::phone_numbers::count_for_agent(&mut tx, id).await?;
+    if booked > 0 || numbers > 0 {
         return Err(ApiError::new(
             crate::error::Code::AgentInUse,
-            format!("The agent has {booked} appointment(s); delete or reassign them first, or deactivate the agent."),
+            format!(
+                "The agent has {booked} appointment(s) and answers {numbers} number(s); reassign them first, or deactivate the agent."
+            ),
         ));
     }
     agents::delete(&mut tx, id).await?;

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod imports;
 pub mod keys;
 pub mod lifecycle;
+pub mod numbers;
 pub mod roles;
 pub mod team;
 pub mod templates;

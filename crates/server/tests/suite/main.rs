@@ -16,6 +16,7 @@ mod data_plane;
 mod imports;
 mod isolation;
 mod keys;
+mod numbers;
 mod roles;
 mod route_table;
 mod smtp;

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod contacts;
 pub mod dependents;
 pub mod imports;
+pub mod phone_numbers;
 pub mod templates;
 
 use crate::access::Scope;
@@ -111,5 +112,49 @@ impl InWorkspace for JobTx {
     }
     fn account_id(&self) -> &str {
         &self.account_id
+    }
+}
+
+/// One transaction on a region database acting in two workspaces of it (a number
+/// transfer: I4). Built only from two scopes that share the database.
+pub struct PairTx<'s> {
+    tx: Tx,
+    from: &'s Scope,
+    to: &'s Scope,
+}
+
+/// One side of a [`PairTx`].
+pub struct Side<'a> {
+    tx: &'a mut Tx,
+    scope: &'a Scope,
+}
+
+impl<'s> PairTx<'s> {
+    pub(crate) fn new(tx: Tx, from: &'s Scope, to: &'s Scope) -> Self {
+        Self { tx, from, to }
+    }
+    pub fn from(&mut self) -> Side<'_> {
+        Side { tx: &mut self.tx, scope: self.from }
+    }
+    pub fn to(&mut self) -> Side<'_> {
+        Side { tx: &mut self.tx, scope: self.to }
+    }
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await
+    }
+}
+
+impl Raw for Side<'_> {
+    fn ex(&mut self) -> Ex<'_> {
+        self.tx.ex()
+    }
+}
+
+impl InWorkspace for Side<'_> {
+    fn workspace_id(&self) -> &str {
+        self.scope.workspace_id()
+    }
+    fn account_id(&self) -> &str {
+        self.scope.account_id()
     }
 }

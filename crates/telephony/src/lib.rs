@@ -1,0 +1,52 @@
+//! Telephony providers. [`Provider`] is what callplane asks of a carrier: which
+//! countries it serves, its inventory of numbers with their monthly price, and (in later
+//! issues) placing calls. [`Simulated`] is a real implementation for development, demos
+//! and tests: a deterministic inventory of realistic numbers per country.
+
+mod simulated;
+
+pub use simulated::Simulated;
+
+/// A country a provider sells numbers in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2.
+    pub code: &'static str,
+    pub name: &'static str,
+    /// Monthly rental of a number, in minor units of `currency`.
+    pub monthly_price: i64,
+    pub currency: &'static str,
+}
+
+/// A number of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub e164: String,
+    /// How the country writes it (`080 4123 4567`).
+    pub national: String,
+    pub country: &'static str,
+    pub locality: &'static str,
+    pub monthly_price: i64,
+    pub currency: &'static str,
+}
+
+/// What an inventory search asks for.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub country: Option<String>,
+    /// Digits the E.164 number starts with after the `+` (`9180`).
+    pub prefix: Option<String>,
+    /// Digits anywhere in the number.
+    pub contains: Option<String>,
+    pub limit: usize,
+}
+
+pub trait Provider: Send + Sync {
+    fn id(&self) -> &'static str;
+    fn countries(&self) -> &[Country];
+    /// Numbers of the inventory matching `q`, in a stable order (whether someone owns
+    /// them is the caller's ledger to check).
+    fn search(&self, q: &Search) -> Vec<Offer>;
+    /// The inventory's offer for one number, if it sells it.
+    fn offer(&self, e164: &str) -> Option<Offer>;
+}
