@@ -10,6 +10,7 @@ use callplane_server::{AppState, Application, Config};
 use clap::{Args, Parser, Subcommand};
 
 mod contacts;
+mod demo;
 
 #[derive(Parser)]
 #[command(name = "callplane", version, about = "The multi-tenant core of an AI voice-calling platform")]
@@ -270,11 +271,20 @@ async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
         session_id: String::new(),
         email: signed.user.email.clone(),
     };
-    for (name, region) in [("Client B – Support", "in"), ("North Region", "eu")] {
+    let mut all = vec![(signed.workspace.id.clone(), "IN")];
+    for (name, region, country) in [("Client B – Support", "in", "IN"), ("North Region", "eu", "GB")] {
         let input = workspaces::CreateInput { name, region: Some(region), status: None };
-        workspaces::create(state, &actor, &signed.account, input)
+        let ws = workspaces::create(state, &actor, &signed.account, input)
             .await
             .map_err(|e| anyhow!("seeding workspace {name}: {}", e.detail))?;
+        all.push((ws.id, country));
+    }
+    for (i, (ws, country)) in all.iter().enumerate() {
+        let scope = callplane_server::auth::scope::resolve(state, &actor, ws)
+            .await
+            .map_err(|e| anyhow!("{}", e.detail))?
+            .ok_or_else(|| anyhow!("the demo workspace {ws} is not reachable"))?;
+        demo::seed_workspace(state, &scope, i, country).await.map_err(|e| anyhow!("seeding {ws}: {}", e.detail))?;
     }
     Ok(())
 }

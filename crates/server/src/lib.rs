@@ -16,5 +16,7 @@ pub mod state;
 pub mod web;
 
 pub use app::{open, route_table, Application};
+/// The byte buffers request bodies and uploads stream in.
+pub use axum::body::Bytes;
 pub use config::Config;
 pub use state::AppState;

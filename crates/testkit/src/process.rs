@@ -101,9 +101,27 @@ impl Server {
     /// Like [`Server::start`], but returns what the process printed when it exits
     /// before serving.
     pub fn try_start(bin: &Path, install: &Installation, env: &[(&str, &str)]) -> Result<Server, String> {
+        Self::try_start_with(bin, install, env, &[])
+    }
+
+    /// Starts `bin serve` with extra arguments (`--demo`).
+    pub fn start_with(bin: &Path, install: &Installation, env: &[(&str, &str)], args: &[&str]) -> Server {
+        match Self::try_start_with(bin, install, env, args) {
+            Ok(s) => s,
+            Err(output) => panic!("the server did not start:\n{output}"),
+        }
+    }
+
+    fn try_start_with(
+        bin: &Path,
+        install: &Installation,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Result<Server, String> {
         let mut cmd = Command::new(bin);
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--config"])
             .arg(&install.config_file)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

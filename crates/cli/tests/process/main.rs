@@ -4,6 +4,7 @@
 
 mod cli;
 mod crash;
+mod demo;
 mod replicas;
 
 use std::path::Path;

@@ -147,8 +147,7 @@ async fn t2_browser_invite_join_change_role_and_remove() {
     a.click(&select).await;
     a.click(&format!("{select} option[value=viewer]")).await;
     a.click(&format!("{row} button.change-role")).await;
-    a.find(".notice").await;
-    assert_eq!(a.text(&format!("{row} td.role")).await, "Viewer");
+    a.expect_text(&format!("{row} td.role"), "Viewer").await;
     if let Ok(dir) = std::env::var("CALLPLANE_SCREENSHOTS") {
         a.screenshot(&std::path::Path::new(&dir).join("team.png")).await;
         a.goto(&format!("{}/account/roles", app.base)).await;
@@ -161,8 +160,7 @@ async fn t2_browser_invite_join_change_role_and_remove() {
     assert!(b.text("main .muted").await.contains("your role: viewer"));
 
     a.click(&format!("{row} button.remove-member")).await;
-    a.find(".notice").await;
-    assert!(!a.exists(&row).await, "gone from the members list");
+    a.expect_gone(&row, "gone from the members list").await;
     // Their next request no longer reaches the workspace.
     b.goto(&format!("{}/dashboard", app.base)).await;
     b.find("main h1").await;

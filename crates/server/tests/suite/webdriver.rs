@@ -153,6 +153,16 @@ impl Browser {
         }
     }
 
+    /// Waits until nothing matches `css` (the page a click leads to has replaced the one
+    /// that had it), then asserts it.
+    pub async fn expect_gone(&self, css: &str, why: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.exists(css).await {
+            assert!(std::time::Instant::now() < deadline, "{why}: `{css}` is still there");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// The element's text now, if it exists and is not stale.
     async fn text_now(&self, css: &str) -> Option<String> {
         let found =
