@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::views::{rfc3339, Page, Problem};
-use crate::api::{ApiJson, ApiQuery, PageParams};
+use crate::api::{keyset_page, ApiJson, ApiQuery, PageParams};
 use crate::auth::WorkspaceScope;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::services::agents::{self as svc, Input};
 use crate::state::AppState;
 
@@ -95,16 +95,9 @@ impl From<AgentRequest> for Input {
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/agents", tag = "agents", params(("ws" = String, Path), PageParams),
     security(("bearer" = [])), responses((status = 200, body = Page<AgentView>), (status = 404, body = Problem)))]
 pub async fn list(scope: WorkspaceScope, ApiQuery(q): ApiQuery<PageParams>) -> ApiResult<Json<Page<AgentView>>> {
-    let limit = q.limit()?;
-    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
-    if cursor.is_some_and(|c| !callplane_domain::id::has_prefix(c, "agt")) {
-        return Err(ApiError::invalid("cursor", "is not a valid cursor"));
-    }
+    let (limit, cursor) = (q.limit()?, q.keyset_cursor("agt")?);
     let rows = agents::list(&mut scope.read().await?, cursor, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    let data: Vec<AgentView> = rows.iter().take(limit as usize).map(AgentView::from).collect();
-    let next_cursor = if more { data.last().map(|a| a.id.clone()) } else { None };
-    Ok(Json(Page { data, next_cursor }))
+    Ok(Json(keyset_page(&rows, limit, |a| a.id.clone(), |a| AgentView::from(a))))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/agents", tag = "agents", params(("ws" = String, Path)),

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::export::{csv_line, csv_stream};
 use crate::api::views::{rfc3339, Page, Problem};
-use crate::api::{ApiJson, ApiQuery, PageParams};
+use crate::api::{keyset_page, ApiJson, ApiQuery, PageParams};
 use crate::auth::WorkspaceScope;
 use crate::error::{ApiError, ApiResult};
 use crate::services::contacts::{self as svc, Input};
@@ -131,18 +131,11 @@ pub struct ListParams {
     security(("bearer" = [])),
     responses((status = 200, body = Page<ContactView>), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(scope: WorkspaceScope, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<Page<ContactView>>> {
-    let limit = PageParams { limit: q.limit, cursor: None }.limit()?;
-    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
-    if cursor.is_some_and(|c| !callplane_domain::id::has_prefix(c, "ct")) {
-        return Err(ApiError::invalid("cursor", "is not a valid cursor"));
-    }
+    let page = PageParams { limit: q.limit, cursor: q.cursor };
+    let (limit, cursor) = (page.limit()?, page.keyset_cursor("ct")?);
     let f = ContactFilter { tag: q.tag, flag: q.flag, q: q.q };
-    let filter = f.filter()?;
-    let rows = contacts::list(&mut scope.read().await?, &filter, cursor, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    let data: Vec<ContactView> = rows.iter().take(limit as usize).map(ContactView::from).collect();
-    let next_cursor = if more { data.last().map(|c| c.id.clone()) } else { None };
-    Ok(Json(Page { data, next_cursor }))
+    let rows = contacts::list(&mut scope.read().await?, &f.filter()?, cursor, limit + 1).await?;
+    Ok(Json(keyset_page(&rows, limit, |c| c.id.clone(), |c| ContactView::from(c))))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/contacts", tag = "contacts", params(("ws" = String, Path)),

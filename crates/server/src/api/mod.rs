@@ -166,6 +166,15 @@ impl PageParams {
         Ok(views::Page { data, next_cursor })
     }
 
+    /// The cursor of a keyset list, which must be an id with `prefix` (`ct`, `agt`, …).
+    pub fn keyset_cursor(&self, prefix: &str) -> ApiResult<Option<&str>> {
+        let cursor = self.cursor.as_deref().filter(|c| !c.is_empty());
+        if cursor.is_some_and(|c| !callplane_domain::id::has_prefix(c, prefix)) {
+            return Err(ApiError::invalid("cursor", "is not a valid cursor"));
+        }
+        Ok(cursor)
+    }
+
     pub fn limit(&self) -> ApiResult<i64> {
         match self.limit {
             None => Ok(50),
@@ -173,4 +182,12 @@ impl PageParams {
             Some(_) => Err(ApiError::invalid("limit", "must be between 1 and 500")),
         }
     }
+}
+
+/// A page of a keyset list from `limit + 1` rows read newest first: the extra row only
+/// says there is more, and the next cursor is the last row's id.
+pub fn keyset_page<T, V>(rows: &[T], limit: i64, id: impl Fn(&T) -> String, view: impl Fn(&T) -> V) -> views::Page<V> {
+    let shown = &rows[..rows.len().min(limit as usize)];
+    let next_cursor = (rows.len() as i64 > limit).then(|| shown.last().map(&id)).flatten();
+    views::Page { data: shown.iter().map(view).collect(), next_cursor }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::views::{rfc3339, Page, Problem};
-use crate::api::{ApiJson, ApiQuery, PageParams};
+use crate::api::{keyset_page, ApiJson, ApiQuery, PageParams};
 use crate::auth::scope::resolve;
 use crate::auth::WorkspaceScope;
 use crate::error::{ApiError, ApiResult};
@@ -126,22 +126,16 @@ pub struct ListParams {
     params(("ws" = String, Path), ListParams), security(("bearer" = [])),
     responses((status = 200, body = Page<PhoneNumberView>)))]
 pub async fn list(scope: WorkspaceScope, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<Page<PhoneNumberView>>> {
-    let limit = PageParams { limit: q.limit, cursor: None }.limit()?;
+    let page = PageParams { limit: q.limit, cursor: q.cursor };
+    let (limit, cursor) = (page.limit()?, page.keyset_cursor("num")?);
     let status = match q.status.as_deref() {
         None | Some("active") => Some("active"),
         Some("all") => None,
         Some(s @ ("released" | "transferred")) => Some(s),
         Some(_) => return Err(ApiError::invalid("status", "must be active, released, transferred or all")),
     };
-    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
-    if cursor.is_some_and(|c| !callplane_domain::id::has_prefix(c, "num")) {
-        return Err(ApiError::invalid("cursor", "is not a valid cursor"));
-    }
     let rows = phone_numbers::list(&mut scope.read().await?, status, cursor, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    let data: Vec<PhoneNumberView> = rows.iter().take(limit as usize).map(PhoneNumberView::from).collect();
-    let next_cursor = if more { data.last().map(|n| n.id.clone()) } else { None };
-    Ok(Json(Page { data, next_cursor }))
+    Ok(Json(keyset_page(&rows, limit, |n| n.id.clone(), |n| PhoneNumberView::from(n))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,12 +3,12 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use callplane_store::product::templates::{self, AnalysisTemplate, Kind, Template};
+use callplane_store::product::templates::{self, AnalysisTemplate, Template};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::views::{rfc3339, Page, Problem};
-use crate::api::{ApiJson, ApiQuery, PageParams};
+use crate::api::{keyset_page, ApiJson, ApiQuery, PageParams};
 use crate::auth::WorkspaceScope;
 use crate::error::{ApiError, ApiResult};
 use crate::services::templates::{self as svc, AnalysisField};
@@ -91,41 +91,12 @@ pub struct Preview {
     pub text: String,
 }
 
-async fn page<K: Kind + HasId, V>(
-    scope: &WorkspaceScope,
-    q: &PageParams,
-    prefix: &str,
-    view: impl Fn(&K) -> V,
-) -> ApiResult<Page<V>> {
-    let limit = q.limit()?;
-    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
-    if cursor.is_some_and(|c| !callplane_domain::id::has_prefix(c, prefix)) {
-        return Err(ApiError::invalid("cursor", "is not a valid cursor"));
-    }
-    let rows: Vec<K> = templates::list(&mut scope.read().await?, cursor, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    let next_cursor = if more { rows.get(limit as usize - 1).map(|r| r.id().to_owned()) } else { None };
-    Ok(Page { data: rows.iter().take(limit as usize).map(view).collect(), next_cursor })
-}
-
-pub trait HasId {
-    fn id(&self) -> &str;
-}
-impl HasId for Template {
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
-impl HasId for AnalysisTemplate {
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
-
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/templates", tag = "templates", params(("ws" = String, Path), PageParams),
     security(("bearer" = [])), responses((status = 200, body = Page<TemplateView>)))]
 pub async fn list(scope: WorkspaceScope, ApiQuery(q): ApiQuery<PageParams>) -> ApiResult<Json<Page<TemplateView>>> {
-    Ok(Json(page(&scope, &q, "tpl", |t: &Template| TemplateView::from(t)).await?))
+    let (limit, cursor) = (q.limit()?, q.keyset_cursor("tpl")?);
+    let rows: Vec<Template> = templates::list(&mut scope.read().await?, cursor, limit + 1).await?;
+    Ok(Json(keyset_page(&rows, limit, |t| t.id.clone(), |t| TemplateView::from(t))))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/templates", tag = "templates", params(("ws" = String, Path)),
@@ -200,7 +171,9 @@ pub async fn list_analysis(
     scope: WorkspaceScope,
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<AnalysisTemplateView>>> {
-    Ok(Json(page(&scope, &q, "atp", |t: &AnalysisTemplate| AnalysisTemplateView::from(t)).await?))
+    let (limit, cursor) = (q.limit()?, q.keyset_cursor("atp")?);
+    let rows: Vec<AnalysisTemplate> = templates::list(&mut scope.read().await?, cursor, limit + 1).await?;
+    Ok(Json(keyset_page(&rows, limit, |t| t.id.clone(), |t| AnalysisTemplateView::from(t))))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/analysis-templates", tag = "templates", params(("ws" = String, Path)),
