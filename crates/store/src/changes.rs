@@ -238,6 +238,9 @@ pub async fn listen(db: Db) {
 
 async fn connect(pool: &PgPool) -> Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
+    // A lost connection must surface here (we distrust the cache, then reconnect), not
+    // be replaced silently inside `try_recv`.
+    listener.eager_reconnect(false);
     listener.listen_all([CHANNEL, ACK_CHANNEL]).await?;
     Ok(listener)
 }
