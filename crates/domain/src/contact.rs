@@ -57,6 +57,20 @@ pub fn parse_timezone(raw: &str) -> Result<String, FieldError> {
     }
 }
 
+/// A wall-clock time (`2026-12-01T10:00`, as an HTML `datetime-local` field sends it)
+/// in an IANA zone, as UTC milliseconds.
+pub fn local_to_utc_ms(local: &str, zone: &str) -> Option<i64> {
+    let civil: jiff::civil::DateTime = local.trim().parse().ok()?;
+    let zoned = civil.in_tz(zone).ok()?;
+    Some(zoned.timestamp().as_millisecond())
+}
+
+/// UTC milliseconds as a wall-clock time in an IANA zone: (`2026-12-01`, `10:00`).
+pub fn utc_ms_to_local(ms: i64, zone: &str) -> Option<(String, String)> {
+    let t = jiff::Timestamp::from_millisecond(ms).ok()?.in_tz(zone).ok()?;
+    Some((t.strftime("%Y-%m-%d").to_string(), t.strftime("%H:%M").to_string()))
+}
+
 /// The time zone a number determines: its country's, when the country has one.
 pub fn timezone_of(phone: &Phone) -> Option<&'static str> {
     let zone = match phone.country.as_deref()? {
@@ -183,6 +197,14 @@ mod tests {
         assert_eq!(timezone_of(&india), Some("Asia/Kolkata"));
         let us = parse_phone("+12015550123", "US").unwrap();
         assert_eq!(timezone_of(&us), None, "the US spans several zones");
+    }
+
+    #[test]
+    fn p8_wall_clock_times_convert_through_their_zone() {
+        let ms = local_to_utc_ms("2026-12-01T10:00", "Asia/Kolkata").unwrap();
+        assert_eq!(utc_ms_to_local(ms, "UTC").unwrap(), ("2026-12-01".to_owned(), "04:30".to_owned()));
+        assert_eq!(utc_ms_to_local(ms, "Asia/Kolkata").unwrap().1, "10:00");
+        assert!(local_to_utc_ms("soon", "UTC").is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The dashboard: server-rendered pages and plain forms (no JavaScript needed).
 
 pub mod account;
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod common;
@@ -51,6 +52,8 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/contacts/imports/{id}/errors", Workspace(P::ContactsImport), contacts::import_errors)
         .add(Method::POST, "/contacts/{id}/flags", Workspace(P::ContactsEdit), contacts::set_flag)
         .add(Method::POST, "/contacts/{id}/delete", Workspace(P::ContactsDelete), contacts::delete)
+        .add(Method::GET, "/appointments", Workspace(P::AppointmentsView), appointments::week)
+        .add(Method::POST, "/appointments", Workspace(P::AppointmentsCreate), appointments::book)
         .add(Method::GET, "/settings/team", Workspace(P::MembersView), team::team)
         .add(Method::POST, "/settings/team/invitations", Workspace(P::MembersInvite), team::invite)
         .add(Method::POST, "/settings/team/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)

@@ -40,6 +40,7 @@ impl Templates {
             "contacts.html",
             "contacts_import.html",
             "contact_import.html",
+            "appointments.html",
             "audit.html",
             "account_users.html",
             "roles.html"

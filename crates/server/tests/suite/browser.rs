@@ -227,3 +227,46 @@ async fn p1_browser_import_a_csv_with_three_bad_rows_and_get_the_error_report() 
     b.expect_text("tr[data-contact-phone='+919876500039'] td.name", "Lead 39").await;
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p8_browser_book_two_appointments_and_see_the_overlap_refused() {
+    let app = spawn_app().await;
+    let person = email("booker");
+    let u = app.signup(&person, "Clinic").await;
+    app.post(
+        &format!("/api/v1/workspaces/{}/contacts", u.workspace_id),
+        &u.token,
+        serde_json::json!({ "phone": "+919876543210", "name": "Asha Rao" }),
+    )
+    .await
+    .expect(201);
+    let b = Browser::start().await;
+    b.goto(&format!("{}/login", app.base)).await;
+    b.type_into("input[name=email]", &person).await;
+    b.type_into("input[name=password]", "correct horse battery").await;
+    b.click("button[type=submit]").await;
+    b.find("main h1").await;
+    let book = |start: &'static str| {
+        let b = &b;
+        let base = app.base.clone();
+        async move {
+            b.goto(&format!("{base}/appointments?week=2026-11-30")).await;
+            b.click("#book summary").await;
+            b.set_value("#book input[name=starts_at]", start).await;
+            b.click("#book button[type=submit]").await;
+        }
+    };
+    book("2026-12-01T10:00").await;
+    b.expect_text(".notice", "Appointment booked.").await;
+    assert!(b.source().await.contains("10:00–10:30"), "the week view shows it in the contact's zone");
+    book("2026-12-01T10:15").await;
+    b.find("#error").await;
+    let error = b.text("#error").await;
+    assert!(error.contains("overlaps appointment apt_"), "the reason is shown: {error}");
+    if let Ok(dir) = std::env::var("CALLPLANE_SCREENSHOTS") {
+        b.screenshot(&std::path::Path::new(&dir).join("appointments.png")).await;
+    }
+    book("2026-12-01T10:30").await;
+    b.expect_text(".notice", "Appointment booked.").await;
+    b.quit().await;
+}

@@ -120,6 +120,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/contacts/imports/{id}/errors", "workspace:contacts_import"),
     ("POST", "/contacts/{id}/flags", "workspace:contacts_edit"),
     ("POST", "/contacts/{id}/delete", "workspace:contacts_delete"),
+    ("GET", "/appointments", "workspace:appointments_view"),
+    ("POST", "/appointments", "workspace:appointments_create"),
     ("GET", "/settings/team", "workspace:members_view"),
     ("POST", "/settings/team/invitations", "workspace:members_invite"),
     ("POST", "/settings/team/invitations/{id}/resend", "workspace:members_invite"),

@@ -171,6 +171,13 @@ impl Browser {
         self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None).await.as_str().map(str::to_owned)
     }
 
+    /// Sets a form field's value directly (date and time inputs type differently per locale).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.find(css).await;
+        let script = "document.querySelector(arguments[0]).value = arguments[1];";
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [css, value] }))).await;
+    }
+
     pub async fn set_window(&self, width: u32, height: u32) {
         self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({ "width": width, "height": height }))).await;
     }
