@@ -8,6 +8,7 @@ pub mod common;
 pub mod contacts;
 pub mod invite;
 pub mod keys;
+pub mod numbers;
 pub mod team;
 pub mod templates;
 pub mod workspaces;
@@ -54,6 +55,10 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/contacts/{id}/delete", Workspace(P::ContactsDelete), contacts::delete)
         .add(Method::GET, "/appointments", Workspace(P::AppointmentsView), appointments::week)
         .add(Method::POST, "/appointments", Workspace(P::AppointmentsCreate), appointments::book)
+        .add(Method::GET, "/numbers", Workspace(P::PhoneNumbersView), numbers::page)
+        .add(Method::POST, "/numbers", Workspace(P::PhoneNumbersCreate), numbers::buy)
+        .add(Method::POST, "/numbers/{id}/agent", Workspace(P::PhoneNumbersEdit), numbers::assign)
+        .add(Method::POST, "/numbers/{id}/release", Workspace(P::PhoneNumbersDelete), numbers::release)
         .add(Method::GET, "/settings/team", Workspace(P::MembersView), team::team)
         .add(Method::POST, "/settings/team/invitations", Workspace(P::MembersInvite), team::invite)
         .add(Method::POST, "/settings/team/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)

@@ -41,6 +41,7 @@ impl Templates {
             "contacts_import.html",
             "contact_import.html",
             "appointments.html",
+            "numbers.html",
             "audit.html",
             "account_users.html",
             "roles.html"

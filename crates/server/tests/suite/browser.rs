@@ -270,3 +270,39 @@ async fn p8_browser_book_two_appointments_and_see_the_overlap_refused() {
     b.expect_text(".notice", "Appointment booked.").await;
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p2_browser_buy_a_number_and_assign_it_to_an_agent() {
+    let app = spawn_app().await;
+    let person = email("numbers");
+    let u = app.signup(&person, "Call Centre").await;
+    app.post(
+        &format!("/api/v1/workspaces/{}/agents", u.workspace_id),
+        &u.token,
+        serde_json::json!({ "name": "Front desk" }),
+    )
+    .await
+    .expect(201);
+    let b = Browser::start().await;
+    b.goto(&format!("{}/login", app.base)).await;
+    b.type_into("input[name=email]", &person).await;
+    b.type_into("input[name=password]", "correct horse battery").await;
+    b.click("button[type=submit]").await;
+    b.find("main h1").await;
+    b.click("nav.links a[href='/numbers']").await;
+    // The inventory of the workspace's country (India), in national format.
+    b.expect_text("tr[data-offer='+918041230000'] strong", "080 4123 0000").await;
+    b.click("tr[data-offer='+918041230000'] button[type=submit]").await;
+    b.expect_text(".notice", "Bought 080 4123 0000.").await;
+    assert!(!b.exists("tr[data-offer='+918041230000']").await, "no longer offered");
+    let row = "tr[data-number='+918041230000']";
+    b.click(&format!("{row} select[name=agent_id] option:nth-child(2)")).await;
+    b.click(&format!("{row} button[type=submit]")).await;
+    b.expect_text(".notice", "080 4123 0000 updated.").await;
+    if let Ok(dir) = std::env::var("CALLPLANE_SCREENSHOTS") {
+        b.screenshot(&std::path::Path::new(&dir).join("numbers.png")).await;
+    }
+    let numbers = app.get(&format!("/api/v1/workspaces/{}/phone-numbers", u.workspace_id), &u.token).await.expect(200);
+    assert!(numbers["data"][0]["agent_id"].as_str().unwrap().starts_with("agt_"), "assigned to the agent");
+    b.quit().await;
+}
