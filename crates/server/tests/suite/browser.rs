@@ -3,6 +3,16 @@
 use crate::common::{email, spawn_app};
 use crate::webdriver::Browser;
 
+/// Signs in through the form and waits for the dashboard to load (a navigation started
+/// right after the click could otherwise be overtaken by the form's redirect).
+async fn sign_in(b: &Browser, base: &str, email: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("input[name=email]", email).await;
+    b.type_into("input[name=password]", "correct horse battery").await;
+    b.click("button[type=submit]").await;
+    b.expect_url("/dashboard").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn w7_browser_signup_create_switch_refuse_and_delete_a_workspace() {
     let app = spawn_app().await;
@@ -16,8 +26,7 @@ async fn w7_browser_signup_create_switch_refuse_and_delete_a_workspace() {
     b.type_into("input[name=password]", "a strong password").await;
     b.type_into("input[name=account_name]", "Shah Agency").await;
     b.click("button[type=submit]").await;
-    b.find("main h1").await;
-    assert!(b.url().await.ends_with("/dashboard"), "lands on the dashboard");
+    b.expect_url("/dashboard").await;
     b.expect_text("#active-workspace .ws-name", "Shah Agency").await;
     assert!(!b.exists("details.dropdown").await, "one workspace: no dropdown");
 
@@ -87,11 +96,7 @@ async fn w5_browser_wrong_confirmation_is_refused_plainly() {
     let u = app.signup(&email("typo"), "Typo Inc").await;
     app.create_workspace(&u.token, "Keep Me").await;
     let b = Browser::start().await;
-    b.goto(&format!("{}/login", app.base)).await;
-    b.type_into("input[name=email]", &u.email).await;
-    b.type_into("input[name=password]", "correct horse battery").await;
-    b.click("button[type=submit]").await;
-    b.find("main h1").await;
+    sign_in(&b, &app.base, &u.email).await;
     b.goto(&format!("{}/workspaces", app.base)).await;
     let row = "tr[data-workspace-name='Keep Me']";
     b.click(&format!("{row} details.delete summary")).await;
@@ -181,7 +186,7 @@ async fn p1_browser_import_a_csv_with_three_bad_rows_and_get_the_error_report() 
     b.type_into("input[name=password]", "correct horse battery").await;
     b.type_into("input[name=account_name]", "Import Agency").await;
     b.click("button[type=submit]").await;
-    b.find("main h1").await;
+    b.expect_url("/dashboard").await;
 
     let file = app.data_dir.join("leads.csv");
     std::fs::create_dir_all(&app.data_dir).unwrap();
@@ -241,11 +246,7 @@ async fn p8_browser_book_two_appointments_and_see_the_overlap_refused() {
     .await
     .expect(201);
     let b = Browser::start().await;
-    b.goto(&format!("{}/login", app.base)).await;
-    b.type_into("input[name=email]", &person).await;
-    b.type_into("input[name=password]", "correct horse battery").await;
-    b.click("button[type=submit]").await;
-    b.find("main h1").await;
+    sign_in(&b, &app.base, &person).await;
     let book = |start: &'static str| {
         let b = &b;
         let base = app.base.clone();
@@ -284,11 +285,7 @@ async fn p2_browser_buy_a_number_and_assign_it_to_an_agent() {
     .await
     .expect(201);
     let b = Browser::start().await;
-    b.goto(&format!("{}/login", app.base)).await;
-    b.type_into("input[name=email]", &person).await;
-    b.type_into("input[name=password]", "correct horse battery").await;
-    b.click("button[type=submit]").await;
-    b.find("main h1").await;
+    sign_in(&b, &app.base, &person).await;
     b.click("nav.links a[href='/numbers']").await;
     // The inventory of the workspace's country (India), in national format.
     b.expect_text("tr[data-offer='+918041230000'] strong", "080 4123 0000").await;

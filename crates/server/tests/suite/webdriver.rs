@@ -163,6 +163,20 @@ impl Browser {
         }
     }
 
+    /// Waits until the browser is on a page whose URL ends with `suffix` (a form's
+    /// redirect has landed), then asserts it.
+    pub async fn expect_url(&self, suffix: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let url = self.url().await;
+            if url.ends_with(suffix) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "still on {url}, expected …{suffix}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// The element's text now, if it exists and is not stale.
     async fn text_now(&self, css: &str) -> Option<String> {
         let found =
