@@ -190,12 +190,13 @@ pub async fn listen(db: Db) {
     let own = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
     // Heartbeats prove that notifications still arrive; a silent connection is a lost one.
     let beat_pool = pool.clone();
-    let beat = tokio::spawn(async move {
+    // Ends with this task (the guard aborts it when `listen` is dropped).
+    let _beat = AbortOnDrop(tokio::spawn(async move {
         loop {
             let _ = sqlx::query("SELECT pg_notify($1, 'heartbeat')").bind(ACK_CHANNEL).execute(&beat_pool).await;
             tokio::time::sleep(HEARTBEAT).await;
         }
-    });
+    }));
     loop {
         let mut listener = match connect(&own).await {
             Ok(l) => l,
@@ -229,10 +230,15 @@ pub async fn listen(db: Db) {
         changes.set_listening(false);
         tracing::warn!("lost the access-change listener; cached access data is not trusted until it reconnects");
         drop(listener);
-        if beat.is_finished() {
-            return;
-        }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

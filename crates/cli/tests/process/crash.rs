@@ -184,7 +184,7 @@ async fn p1_import_killed_mid_way_resumes_after_restart() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status().as_u16(), 202);
+    assert_eq!(res.status().as_u16(), 202, "{}", server.output());
     let id = callplane_testkit::body_json(res).await["id"].as_str().unwrap().to_owned();
     server.wait_for_output("failpoint reached: import.after_batch", Duration::from_secs(30)).await;
     server.kill();

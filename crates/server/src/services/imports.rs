@@ -75,10 +75,12 @@ where
     let id = new_id("imp");
     let actor = scope.principal();
     let mapping_json = serde_json::to_string(mapping).expect("strings serialise");
+    let country = state.config.default_country(scope.region());
     let new = NewImport {
         id: &id,
         on_duplicate,
         mapping: &mapping_json,
+        default_country: &country,
         file_name,
         actor_type: actor.actor_type(),
         actor_id: actor.actor_id(),
@@ -266,7 +268,7 @@ pub async fn process(state: &AppState, region: &RegionDb, job: &Claimed) -> ApiR
     let import = imports::get(&mut tx, &job.id).await?.ok_or_else(ApiError::not_found)?;
     tx.commit().await?;
     let mapping: BTreeMap<String, String> = serde_json::from_str(&import.mapping).unwrap_or_default();
-    let country = state.config.default_country(&region_of(state, region));
+    let country = import.default_country.clone();
     let mut parser = Rows::default();
     let mut rows = Vec::new();
     let mut columns: Option<(Columns, usize)> = None;
@@ -323,10 +325,6 @@ pub async fn process(state: &AppState, region: &RegionDb, job: &Claimed) -> ApiR
     imports::finish(&mut tx, &job.id, None, state.now()).await?;
     tx.commit().await?;
     Ok(())
-}
-
-fn region_of(state: &AppState, db: &RegionDb) -> String {
-    state.regions.list().iter().find(|r| r.db.url() == db.url()).map(|r| r.id.clone()).unwrap_or_default()
 }
 
 async fn fail(state: &AppState, region: &RegionDb, job: &Claimed, error: &str) -> ApiResult<()> {

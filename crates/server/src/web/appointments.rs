@@ -1,6 +1,5 @@
 //! Appointments (P8): the week view with a list, and booking from the dashboard.
 
-use axum::body::Bytes;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,7 +14,7 @@ use crate::api::views::rfc3339;
 use crate::auth::WorkspaceScope;
 use crate::error::{ApiError, ApiResult};
 use crate::services::appointments::{self as svc, Input};
-use crate::web::common::{form_pairs, outcome, page_context, render, Dash};
+use crate::web::common::{outcome, page_context, render, Dash, WebForm};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -94,28 +93,38 @@ pub async fn week(dash: Dash, scope: WorkspaceScope, Query(q): Query<WeekQuery>)
     week_page(&dash, &scope, &q, StatusCode::OK, json!({})).await
 }
 
+#[derive(Debug, Deserialize)]
+pub struct BookForm {
+    contact_id: String,
+    /// Wall-clock time (`datetime-local`) in `timezone`.
+    starts_at: String,
+    minutes: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    notes: String,
+}
+
 /// Books from the form: a contact, a wall-clock start in a zone, a length in minutes.
-pub async fn book(dash: Dash, scope: WorkspaceScope, body: Bytes) -> ApiResult<Response> {
-    let pairs = form_pairs(&body);
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
-    let zone = if get("timezone").is_empty() { "UTC".to_owned() } else { get("timezone") };
+pub async fn book(dash: Dash, scope: WorkspaceScope, WebForm(f): WebForm<BookForm>) -> ApiResult<Response> {
+    let zone = if f.timezone.trim().is_empty() { "UTC" } else { f.timezone.trim() };
     let result = async {
-        let start = local_to_utc_ms(&get("starts_at"), &zone)
+        let start = local_to_utc_ms(&f.starts_at, zone)
             .ok_or_else(|| ApiError::invalid("starts_at", "must be a date and time in a valid time zone"))?;
         let minutes: i64 =
-            get("minutes").parse().map_err(|_| ApiError::invalid("minutes", "must be a number of minutes"))?;
+            f.minutes.trim().parse().map_err(|_| ApiError::invalid("minutes", "must be a number of minutes"))?;
         let input = Input {
-            contact_id: Some(get("contact_id")),
+            contact_id: Some(f.contact_id.clone()),
             starts_at: Some(rfc3339(start)),
             ends_at: Some(rfc3339(start + minutes * 60_000)),
-            timezone: Some(zone.clone()),
-            notes: Some(get("notes")),
+            timezone: Some(zone.to_owned()),
+            notes: Some(f.notes.clone()),
             ..Input::default()
         };
         svc::create(&dash.state, &scope, &input).await
     }
     .await;
-    let week = get("starts_at").get(..10).map(str::to_owned);
+    let week = f.starts_at.get(..10).map(str::to_owned);
     let (status, extra) = outcome(result.map(|_| json!({ "notice": "Appointment booked." })));
     week_page(&dash, &scope, &WeekQuery { week }, status, extra).await
 }

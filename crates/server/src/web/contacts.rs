@@ -19,7 +19,7 @@ use crate::auth::WorkspaceScope;
 use crate::error::{ApiError, ApiResult};
 use crate::services::contacts::{self as svc, Input};
 use crate::services::imports::{self as import_svc, FIELDS};
-use crate::web::common::{form_pairs, outcome, page_context, query_string, render, Dash};
+use crate::web::common::{form_pairs, outcome, page_context, query_string, render, Dash, WebForm};
 
 const PAGE: i64 = 50;
 
@@ -86,10 +86,7 @@ pub struct ContactForm {
     tags: String,
 }
 
-pub async fn create(dash: Dash, scope: WorkspaceScope, body: Bytes) -> ApiResult<Response> {
-    let pairs = form_pairs(&body);
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let f = ContactForm { phone: get("phone"), name: get("name"), email: get("email"), tags: get("tags") };
+pub async fn create(dash: Dash, scope: WorkspaceScope, WebForm(f): WebForm<ContactForm>) -> ApiResult<Response> {
     let input = Input {
         phone: Some(f.phone.clone()),
         name: Some(f.name.clone()),
@@ -112,10 +109,12 @@ pub struct FlagForm {
     value: String,
 }
 
-pub async fn set_flag(dash: Dash, scope: WorkspaceScope, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
-    let pairs = form_pairs(&body);
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let f = FlagForm { flag: get("flag"), value: get("value") };
+pub async fn set_flag(
+    dash: Dash,
+    scope: WorkspaceScope,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<FlagForm>,
+) -> ApiResult<Response> {
     let on = f.value == "true";
     let input = match f.flag.as_str() {
         "do_not_call" => Input { do_not_call: Some(on), ..Input::default() },

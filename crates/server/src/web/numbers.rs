@@ -1,7 +1,6 @@
 //! Phone numbers (P2): the workspace's numbers with their agents, the provider's
 //! inventory to buy from, release.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,7 +14,7 @@ use crate::api::numbers::{OfferView, PhoneNumberView};
 use crate::auth::WorkspaceScope;
 use crate::error::ApiResult;
 use crate::services::numbers as svc;
-use crate::web::common::{form_pairs, outcome, page_context, render, Dash};
+use crate::web::common::{outcome, page_context, render, Dash, WebForm};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {
@@ -65,21 +64,31 @@ pub async fn page(dash: Dash, scope: WorkspaceScope, Query(q): Query<SearchQuery
     numbers_page(&dash, &scope, &q, StatusCode::OK, json!({})).await
 }
 
-fn field(pairs: &[(String, String)], k: &str) -> String {
-    pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+#[derive(Debug, Deserialize)]
+pub struct BuyForm {
+    e164: String,
 }
 
-pub async fn buy(dash: Dash, scope: WorkspaceScope, body: Bytes) -> ApiResult<Response> {
-    let pairs = form_pairs(&body);
-    let result = svc::buy(&dash.state, &scope, &field(&pairs, "e164"), None).await;
+pub async fn buy(dash: Dash, scope: WorkspaceScope, WebForm(f): WebForm<BuyForm>) -> ApiResult<Response> {
+    let result = svc::buy(&dash.state, &scope, &f.e164, None).await;
     let (status, extra) = outcome(result.map(|n| json!({ "notice": format!("Bought {}.", n.national) })));
     numbers_page(&dash, &scope, &SearchQuery::default(), status, extra).await
 }
 
-pub async fn assign(dash: Dash, scope: WorkspaceScope, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
-    let pairs = form_pairs(&body);
-    let agent = field(&pairs, "agent_id");
-    let result = svc::assign(&dash.state, &scope, &id, Some(agent.as_str()).filter(|a| !a.is_empty())).await;
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    /// Empty: nobody answers.
+    agent_id: String,
+}
+
+pub async fn assign(
+    dash: Dash,
+    scope: WorkspaceScope,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<AssignForm>,
+) -> ApiResult<Response> {
+    let agent = Some(f.agent_id.trim()).filter(|a| !a.is_empty());
+    let result = svc::assign(&dash.state, &scope, &id, agent).await;
     let (status, extra) = outcome(result.map(|n| json!({ "notice": format!("{} updated.", n.national) })));
     numbers_page(&dash, &scope, &SearchQuery::default(), status, extra).await
 }

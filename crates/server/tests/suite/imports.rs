@@ -141,3 +141,16 @@ async fn i1_an_import_is_not_readable_from_another_workspace() {
     let theirs = app.get(&format!("/api/v1/workspaces/{other}/contacts"), &u.token).await.expect(200);
     assert!(theirs["data"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn p1_national_numbers_in_an_import_are_read_in_the_workspaces_region_country() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let eu = app.post("/api/v1/workspaces", &u.token, json!({ "name": "Berlin", "region": "eu" })).await.expect(201);
+    let eu_user = User { workspace_id: eu["id"].as_str().unwrap().to_owned(), ..u.clone() };
+    // Whatever database the regions share, each workspace reads national numbers as its own region's.
+    let done = import(&app, &eu_user, "", "phone,name\n030 12345678,Berliner\n").await;
+    assert_eq!(done["imported"], 1, "{done}");
+    let list = app.get(&format!("/api/v1/workspaces/{}/contacts", eu_user.workspace_id), &u.token).await.expect(200);
+    assert_eq!(list["data"][0]["phone"], "+493012345678");
+}

@@ -128,3 +128,42 @@ async fn i4_a_number_moves_only_by_transfer_within_the_account_and_region() {
         .await
         .expect_problem(403, "permission_denied");
 }
+
+#[tokio::test]
+async fn i5_no_other_path_moves_data_between_workspaces() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let b = app.create_workspace(&u.token, "Other").await;
+    let a = format!("/api/v1/workspaces/{}", u.workspace_id);
+    let contact = app.post(&format!("{a}/contacts"), &u.token, json!({ "phone": "+919876543210" })).await.expect(201);
+    let agent = app.post(&format!("{a}/agents"), &u.token, json!({ "name": "Bot" })).await.expect(201);
+    let number =
+        app.post(&format!("{a}/phone-numbers"), &u.token, json!({ "e164": "+918041230003" })).await.expect(201);
+    // Naming another workspace in an edit is refused, whatever the resource.
+    for (path, id) in [("contacts", &contact), ("agents", &agent), ("phone-numbers", &number)] {
+        let r = app
+            .patch(&format!("{a}/{path}/{}", id["id"].as_str().unwrap()), &u.token, json!({ "workspace_id": b }))
+            .await;
+        r.expect_problem(422, "validation_failed");
+        app.get(&format!("{a}/{path}/{}", id["id"].as_str().unwrap()), &u.token).await.expect(200);
+        app.get(&format!("/api/v1/workspaces/{b}/{path}/{}", id["id"].as_str().unwrap()), &u.token)
+            .await
+            .expect_problem(404, "not_found");
+    }
+    // Through an export and an import, data is copied (new, independent rows), never moved.
+    let csv = app.get(&format!("{a}/contacts/export"), &u.token).await.body.as_str().unwrap().to_owned();
+    let url = format!("{}/api/v1/workspaces/{b}/contacts/imports", app.base);
+    let res =
+        app.http.post(url).bearer_auth(&u.token).header("content-type", "text/csv").body(csv).send().await.unwrap();
+    let job = crate::common::TestApp::read(res).await.expect(202);
+    let status = format!("/api/v1/workspaces/{b}/contacts/imports/{}", job["id"].as_str().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.get(&status, &u.token).await.expect(200)["status"] != "completed" {
+        assert!(std::time::Instant::now() < deadline, "the import did not finish");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let theirs = app.get(&format!("/api/v1/workspaces/{b}/contacts"), &u.token).await.expect(200);
+    assert_eq!(theirs["data"][0]["phone"], "+919876543210");
+    assert_ne!(theirs["data"][0]["id"], contact["id"], "a new contact, not the same one");
+    app.get(&format!("{a}/contacts/{}", contact["id"].as_str().unwrap()), &u.token).await.expect(200);
+}

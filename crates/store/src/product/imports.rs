@@ -13,6 +13,7 @@ pub struct Import {
     pub status: String,
     pub on_duplicate: String,
     pub mapping: String,
+    pub default_country: String,
     pub file_name: String,
     pub bytes: i64,
     pub rows_estimate: i64,
@@ -28,13 +29,14 @@ pub struct Import {
 }
 
 const COLUMNS: &str =
-    "id, status, on_duplicate, mapping, file_name, bytes, rows_estimate, rows_done, imported, updated, skipped, \
+    "id, status, on_duplicate, mapping, default_country, file_name, bytes, rows_estimate, rows_done, imported, updated, skipped, \
                        failed, error, actor_id, created_at, updated_at";
 
 pub struct NewImport<'a> {
     pub id: &'a str,
     pub on_duplicate: &'a str,
     pub mapping: &'a str,
+    pub default_country: &'a str,
     pub file_name: &'a str,
     pub actor_type: &'a str,
     pub actor_id: &'a str,
@@ -47,10 +49,10 @@ pub async fn create(ex: &mut impl InWorkspace, n: &NewImport<'_>) -> Result<()> 
     let ws = ex.workspace_id().to_owned();
     execute!(
         ex,
-        "INSERT INTO contact_imports (workspace_id, id, status, on_duplicate, mapping, file_name, bytes, rows_done,
-                                      imported, updated, skipped, failed, actor_type, actor_id, actor_label,
+        "INSERT INTO contact_imports (workspace_id, id, status, on_duplicate, mapping, default_country, file_name, bytes,
+                                      rows_done, imported, updated, skipped, failed, actor_type, actor_id, actor_label,
                                       created_at, updated_at)
-         VALUES ($1, $2, 'receiving', $3, $4, $5, 0, 0, 0, 0, 0, 0, $6, $7, $8, $9, $9)",
+         VALUES ($1, $2, 'receiving', $3, $4, $10, $5, 0, 0, 0, 0, 0, 0, $6, $7, $8, $9, $9)",
         &ws,
         n.id,
         n.on_duplicate,
@@ -59,7 +61,8 @@ pub async fn create(ex: &mut impl InWorkspace, n: &NewImport<'_>) -> Result<()> 
         n.actor_type,
         n.actor_id,
         n.actor_label,
-        n.now
+        n.now,
+        n.default_country
     )?;
     Ok(())
 }

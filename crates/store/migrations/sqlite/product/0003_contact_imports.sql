@@ -9,6 +9,8 @@ CREATE TABLE contact_imports (
     on_duplicate   TEXT NOT NULL CHECK (on_duplicate IN ('update', 'skip')),
     -- JSON object: CSV column name -> contact field (`phone`, `name`, `custom.plan`, ...).
     mapping        TEXT NOT NULL,
+    -- ISO country national phone numbers are read against (the workspace region's).
+    default_country TEXT NOT NULL,
     file_name      TEXT NOT NULL,
     bytes          BIGINT NOT NULL,
     -- The file's line count less the header: the progress bar's end.
