@@ -205,6 +205,16 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<Str
     Ok(format!("{base}/{name}"))
 }
 
+/// Drops the Postgres database `name` through `admin_url`, ending its connections.
+pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
 /// Records a product audit event directly (for the merged audit-log tests, until
 /// product endpoints write their own).
 pub async fn insert_product_event(

@@ -31,27 +31,66 @@ pub async fn body_json(res: reqwest::Response) -> Value {
     serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
 }
 
-/// A fresh database named `name`: a file in `dir` (SQLite, the default), or a new
-/// database on the PostgreSQL cluster that `CALLPLANE_TEST_DATABASE` points at.
-pub async fn database_url(dir: &std::path::Path, name: &str) -> String {
-    match std::env::var("CALLPLANE_TEST_DATABASE") {
-        Ok(url) if url.starts_with("postgres") => postgres_database(&url).await,
-        Ok(other) if other != "sqlite" && !other.is_empty() => {
-            panic!("CALLPLANE_TEST_DATABASE must be `sqlite` or a postgres:// URL, got {other}")
+/// A test's scratch space: a temporary directory and the databases made for the test,
+/// all removed when it is dropped (PostgreSQL databases with `DROP DATABASE … WITH
+/// (FORCE)`), so a full run's disk use stays that of one test, not of hundreds.
+pub struct Scratch {
+    pub dir: std::path::PathBuf,
+    /// `(admin URL, database name)` of each PostgreSQL database made here.
+    postgres: Vec<(String, String)>,
+}
+
+impl Scratch {
+    /// An empty scratch space under the system's temporary directory.
+    pub fn new(prefix: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { dir, postgres: Vec::new() }
+    }
+
+    /// A fresh database named `name` on the suite's backend: a file in the directory
+    /// (SQLite, the default), or a new database on the PostgreSQL cluster that
+    /// `CALLPLANE_TEST_DATABASE` points at.
+    pub async fn database(&mut self, name: &str) -> String {
+        match std::env::var("CALLPLANE_TEST_DATABASE") {
+            Ok(url) if url.starts_with("postgres") => self.postgres_database(&url).await,
+            Ok(other) if other != "sqlite" && !other.is_empty() => {
+                panic!("CALLPLANE_TEST_DATABASE must be `sqlite` or a postgres:// URL, got {other}")
+            }
+            _ => format!("sqlite://{}", self.dir.join(format!("{name}.db")).display()),
         }
-        _ => {
-            std::fs::create_dir_all(dir).unwrap();
-            format!("sqlite://{}", dir.join(format!("{name}.db")).display())
-        }
+    }
+
+    /// A fresh database on the PostgreSQL cluster whose admin URL is `admin_url`.
+    pub async fn postgres_database(&mut self, admin_url: &str) -> String {
+        let name = format!("cp_test_{}", uuid::Uuid::now_v7().simple());
+        let url = callplane_store::fixtures::create_postgres_database(admin_url, &name)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is not usable: {e}"));
+        self.postgres.push((admin_url.to_owned(), name));
+        url
     }
 }
 
-/// A fresh database on the PostgreSQL cluster whose admin URL is `admin_url`.
-pub async fn postgres_database(admin_url: &str) -> String {
-    let name = format!("cp_test_{}", uuid::Uuid::now_v7().simple());
-    callplane_store::fixtures::create_postgres_database(admin_url, &name)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is not usable: {e}"))
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.postgres.is_empty() {
+            return;
+        }
+        // Drop runs inside the test's runtime, which cannot be blocked on; a thread with
+        // a runtime of its own drops the databases, and the test waits for it.
+        let databases = std::mem::take(&mut self.postgres);
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            for (admin, name) in databases {
+                if let Err(e) = rt.block_on(callplane_store::fixtures::drop_postgres_database(&admin, &name)) {
+                    eprintln!("could not drop test database {name}: {e}");
+                }
+            }
+        });
+        let _ = dropped.join();
+    }
 }
 
 /// Whether the regions get databases of their own (`CALLPLANE_TEST_LAYOUT=split`) or

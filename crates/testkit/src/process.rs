@@ -13,6 +13,8 @@ use serde_json::Value;
 /// The databases and settings of a test installation, written as a TOML file.
 pub struct Installation {
     pub dir: PathBuf,
+    /// The directory and databases, removed when the installation is dropped.
+    _scratch: crate::Scratch,
     pub control_url: String,
     /// `(region id, database URL)` for regions with a database of their own.
     pub region_urls: Vec<(String, String)>,
@@ -23,20 +25,26 @@ impl Installation {
     /// A fresh installation: a control database and, in the split layout, one database
     /// per region, on the suite's backend.
     pub async fn new(extra_toml: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("callplane-proc-{}", uuid::Uuid::now_v7().simple()));
-        let control_url = crate::database_url(&dir, "control").await;
+        let mut scratch = crate::Scratch::new("callplane-proc");
+        let control_url = scratch.database("control").await;
         let mut region_urls = Vec::new();
         if crate::layout_is_split() {
             for id in ["in", "us", "eu"] {
-                region_urls.push((id.to_owned(), crate::database_url(&dir, &format!("region-{id}")).await));
+                region_urls.push((id.to_owned(), scratch.database(&format!("region-{id}")).await));
             }
         }
-        Self::with_urls(dir, control_url, region_urls, extra_toml)
+        Self::with_urls(scratch, control_url, region_urls, extra_toml)
     }
 
-    /// An installation on given databases (e.g. two replicas on one PostgreSQL).
-    pub fn with_urls(dir: PathBuf, control_url: String, region_urls: Vec<(String, String)>, extra_toml: &str) -> Self {
-        std::fs::create_dir_all(&dir).unwrap();
+    /// An installation on given databases (e.g. two replicas on one PostgreSQL), made
+    /// in `scratch`.
+    pub fn with_urls(
+        scratch: crate::Scratch,
+        control_url: String,
+        region_urls: Vec<(String, String)>,
+        extra_toml: &str,
+    ) -> Self {
+        let dir = scratch.dir.clone();
         let mut toml = format!(
             "default_region = \"in\"\n{extra_toml}\n[server]\ndata_dir = \"{}\"\n[database]\nurl = \"{control_url}\"\nmax_connections = 4\n[log]\nfilter = \"info\"\n",
             dir.display()
@@ -49,18 +57,12 @@ impl Installation {
         }
         let config_file = dir.join("callplane.toml");
         std::fs::write(&config_file, toml).unwrap();
-        Self { dir, control_url, region_urls, config_file }
+        Self { dir, _scratch: scratch, control_url, region_urls, config_file }
     }
 
     /// The database URL of a region.
     pub fn region_url(&self, region: &str) -> &str {
         self.region_urls.iter().find(|(r, _)| r == region).map_or(&self.control_url, |(_, u)| u)
-    }
-}
-
-impl Drop for Installation {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use callplane_store::fixtures;
 use callplane_testkit::process::{Installation, Server};
 use callplane_testkit::smtp::smtp_server;
-use callplane_testkit::{postgres_admin_url, postgres_database};
+use callplane_testkit::{postgres_admin_url, Scratch};
 use reqwest::Method;
 use serde_json::json;
 
@@ -47,11 +47,11 @@ async fn invitation_token(
 
 #[tokio::test]
 async fn o1_two_replicas_on_one_postgres_behave_as_one_service() {
-    let url = postgres_database(&postgres_admin_url()).await;
+    let mut scratch = Scratch::new("callplane-replicas");
+    let url = scratch.postgres_database(&postgres_admin_url()).await;
     let (port, inbox) = smtp_server().await;
-    let dir = std::env::temp_dir().join(format!("callplane-replicas-{}", uuid::Uuid::now_v7().simple()));
     let install = Installation::with_urls(
-        dir,
+        scratch,
         url,
         vec![],
         &format!("[email]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n[workers]\nlease_secs = 30\npoll_secs = 1\n"),
@@ -137,9 +137,9 @@ async fn replica_of(server: &Server) -> String {
 
 #[tokio::test]
 async fn o1_a_replica_that_loses_its_listener_stops_trusting_its_cache() {
-    let url = postgres_database(&postgres_admin_url()).await;
-    let dir = std::env::temp_dir().join(format!("callplane-replicas-{}", uuid::Uuid::now_v7().simple()));
-    let install = Installation::with_urls(dir, url.clone(), vec![], "");
+    let mut scratch = Scratch::new("callplane-replicas");
+    let url = scratch.postgres_database(&postgres_admin_url()).await;
+    let install = Installation::with_urls(scratch, url.clone(), vec![], "");
     let a = Server::start(bin(), &install, &[]);
     let b = Server::start(bin(), &install, &[]);
     let (token, _, _, ws) = a.signup(&email("owner"), "Listener").await;
@@ -173,9 +173,9 @@ async fn o1_a_replica_that_loses_its_listener_stops_trusting_its_cache() {
 
 #[tokio::test]
 async fn o1_a_second_serve_on_one_sqlite_file_is_refused() {
-    let dir = std::env::temp_dir().join(format!("callplane-sqlite-{}", uuid::Uuid::now_v7().simple()));
-    let url = format!("sqlite://{}", dir.join("callplane.db").display());
-    let install = Installation::with_urls(dir, url, vec![], "");
+    let scratch = Scratch::new("callplane-sqlite");
+    let url = format!("sqlite://{}", scratch.dir.join("callplane.db").display());
+    let install = Installation::with_urls(scratch, url, vec![], "");
     let first = Server::start(bin(), &install, &[]);
     let refused = Server::try_start(bin(), &install, &[]).err().expect("the second serve is refused");
     assert!(refused.contains("another callplane process is already serving the SQLite database"), "{refused}");

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     pub data_dir: PathBuf,
+    /// The test's directory and databases, removed when the app is dropped.
+    _scratch: callplane_testkit::Scratch,
 }
 
 /// A signed-up user: their session token, account and first workspace.
@@ -65,16 +67,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let data_dir = std::env::temp_dir().join(format!("callplane-test-{}", uuid::Uuid::now_v7().simple()));
+    let mut scratch = callplane_testkit::Scratch::new("callplane-test");
+    let data_dir = scratch.dir.clone();
     let mut config = Config::default().with_default_regions();
     config.server.addr = "127.0.0.1:0".parse().unwrap();
     config.server.data_dir = data_dir.clone();
-    config.database.url = Some(test_database_url(&data_dir, "test").await);
+    config.database.url = Some(scratch.database("test").await);
     config.database.max_connections = 4;
     // `CALLPLANE_TEST_LAYOUT=split`: every region on a database of its own (SPEC O2).
     if layout_is_split() {
         for (id, region) in config.regions.iter_mut() {
-            region.database_url = Some(test_database_url(&data_dir, &format!("region-{id}")).await);
+            region.database_url = Some(scratch.database(&format!("region-{id}")).await);
         }
     }
     tweak(&mut config);
@@ -96,15 +99,11 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         clock,
         state,
         data_dir,
+        _scratch: scratch,
     }
 }
 
 pub use callplane_testkit::layout_is_split;
-
-/// A fresh database named `name` (see [`callplane_testkit::database_url`]).
-pub async fn test_database_url(data_dir: &std::path::Path, name: &str) -> String {
-    callplane_testkit::database_url(data_dir, name).await
-}
 
 impl TestApp {
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
@@ -243,12 +242,6 @@ impl TestApp {
             out.extend(fixtures::snapshot_product(&mut conn).await.unwrap());
         }
         out
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
 

@@ -7,7 +7,7 @@ use callplane_store::schema::{self, violations};
 use callplane_store::{Db, DbOptions};
 use serde_json::json;
 
-use crate::common::{email, layout_is_split, spawn_app, test_database_url};
+use crate::common::{email, layout_is_split, spawn_app};
 
 #[tokio::test]
 async fn o2_regions_are_listed_with_their_labels() {
@@ -56,12 +56,12 @@ async fn w1_an_unknown_region_is_refused_with_the_choices() {
 }
 
 /// A fresh, migrated database holding only `set`.
-async fn database_with(set: Set, name: &str) -> (Db, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("callplane-schema-{}", uuid::Uuid::now_v7().simple()));
-    let url = test_database_url(&dir, name).await;
+async fn database_with(set: Set, name: &str) -> (Db, callplane_testkit::Scratch) {
+    let mut scratch = callplane_testkit::Scratch::new("callplane-schema");
+    let url = scratch.database(name).await;
     let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
     migrate::run(&db, set).await.unwrap();
-    (db, dir)
+    (db, scratch)
 }
 
 async fn exec(db: &Db, sql: &str) {
@@ -72,8 +72,8 @@ async fn exec(db: &Db, sql: &str) {
 
 #[tokio::test]
 async fn o2_schema_keeps_tenancy_by_construction() {
-    let (control, dir1) = database_with(Set::Control, "control").await;
-    let (product, dir2) = database_with(Set::Product, "product").await;
+    let (control, _scratch1) = database_with(Set::Control, "control").await;
+    let (product, _scratch2) = database_with(Set::Product, "product").await;
     let found = violations(Set::Control, &schema::inspect(&control).await.unwrap());
     assert!(found.is_empty(), "control set: {found:#?}");
     let tables = schema::inspect(&product).await.unwrap();
@@ -111,8 +111,6 @@ async fn o2_schema_keeps_tenancy_by_construction() {
 
     control.close().await;
     product.close().await;
-    let _ = std::fs::remove_dir_all(dir1);
-    let _ = std::fs::remove_dir_all(dir2);
 }
 
 #[tokio::test]
