@@ -48,6 +48,15 @@ pub fn parse_phone(raw: &str, default_country: &str) -> Result<Phone, FieldError
     Ok(Phone { e164, country })
 }
 
+/// A country code libphonenumber knows (`IN`, `gb` → `GB`), for reading national numbers.
+pub fn parse_country(raw: &str) -> Result<String, FieldError> {
+    let code = raw.trim().to_ascii_uppercase();
+    match code.parse::<country::Id>() {
+        Ok(_) if code.len() == 2 => Ok(code),
+        _ => Err(FieldError::new("default_country", "must be an ISO 3166-1 alpha-2 country code such as IN")),
+    }
+}
+
 /// A valid IANA time zone name (`Asia/Kolkata`), as the database spells it.
 pub fn parse_timezone(raw: &str) -> Result<String, FieldError> {
     let name = raw.trim();

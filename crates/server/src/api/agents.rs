@@ -88,6 +88,7 @@ impl From<AgentRequest> for Input {
             recording: r.recording,
             webhook_url: r.webhook_url,
             analysis_template_id: r.analysis_template_id,
+            default_country: None,
         }
     }
 }
@@ -147,6 +148,11 @@ pub async fn delete(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingsView {
     pub agent_defaults: AgentDefaultsView,
+    /// The country national phone numbers are read in (P1): the workspace's setting, or
+    /// its region's when it has none.
+    pub default_country: String,
+    /// Whether `default_country` is the workspace's own setting (else the region's).
+    pub default_country_set: bool,
     pub allowed: AllowedView,
 }
 
@@ -167,9 +173,11 @@ pub struct AllowedView {
     pub max_call_seconds_limit: i64,
 }
 
-fn settings_view(state: &AppState, d: Defaults) -> SettingsView {
+fn settings_view(state: &AppState, scope: &WorkspaceScope, d: Defaults) -> SettingsView {
     let c = &state.config.agents;
     SettingsView {
+        default_country_set: d.default_country.is_some(),
+        default_country: d.default_country.unwrap_or_else(|| state.config.default_country(scope.region())),
         agent_defaults: AgentDefaultsView {
             llm_model: d.llm_model,
             transcriber: d.transcriber,
@@ -189,7 +197,10 @@ fn settings_view(state: &AppState, d: Defaults) -> SettingsView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsRequest {
+    #[serde(default)]
     pub agent_defaults: AgentDefaultsRequest,
+    /// An ISO 3166-1 alpha-2 code; `""` returns to the region's default.
+    pub default_country: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -206,7 +217,7 @@ pub struct AgentDefaultsRequest {
     security(("bearer" = [])), responses((status = 200, body = SettingsView), (status = 404, body = Problem)))]
 pub async fn get_settings(State(state): State<AppState>, scope: WorkspaceScope) -> ApiResult<Json<SettingsView>> {
     let d = svc::defaults(&state, &scope).await?;
-    Ok(Json(settings_view(&state, d)))
+    Ok(Json(settings_view(&state, &scope, d)))
 }
 
 #[utoipa::path(put, path = "/api/v1/workspaces/{ws}/settings", tag = "agents", params(("ws" = String, Path)),
@@ -224,8 +235,9 @@ pub async fn put_settings(
         tts_voice: r.tts_voice,
         max_call_seconds: r.max_call_seconds,
         recording: r.recording,
+        default_country: req.default_country,
         ..Input::default()
     };
     let d = svc::save_defaults(&state, &scope, &input).await?;
-    Ok(Json(settings_view(&state, d)))
+    Ok(Json(settings_view(&state, &scope, d)))
 }

@@ -26,6 +26,9 @@ pub struct Input {
     pub webhook_url: Option<String>,
     /// The post-call analysis template (P5); `""` clears it.
     pub analysis_template_id: Option<String>,
+    /// Workspace settings only: the country national numbers are read in; `""`: the
+    /// region's.
+    pub default_country: Option<String>,
 }
 
 fn one_of(field: &str, value: &str, allowed: &[String]) -> ApiResult<String> {
@@ -79,7 +82,15 @@ pub async fn defaults(state: &AppState, scope: &Scope) -> ApiResult<Defaults> {
         tts_voice: c.tts_voices.first().cloned().unwrap_or_default(),
         max_call_seconds: c.max_call_seconds,
         recording: true,
+        default_country: None,
     }))
+}
+
+/// The country national phone numbers are read in for this workspace (P1): its own
+/// setting, else its region's.
+pub async fn default_country(state: &AppState, scope: &Scope) -> ApiResult<String> {
+    let saved = agents::defaults(&mut scope.read().await?).await?.and_then(|d| d.default_country);
+    Ok(saved.unwrap_or_else(|| state.config.default_country(scope.region())))
 }
 
 pub async fn save_defaults(state: &AppState, scope: &Scope, input: &Input) -> ApiResult<Defaults> {
@@ -95,13 +106,21 @@ pub async fn save_defaults(state: &AppState, scope: &Scope, input: &Input) -> Ap
         tts_voice: one_of("tts_voice", input.tts_voice.as_deref().unwrap_or(&current.tts_voice), &c.tts_voices)?,
         max_call_seconds: max_call(state, input.max_call_seconds.unwrap_or(current.max_call_seconds))?,
         recording: input.recording.unwrap_or(current.recording),
+        default_country: match input.default_country.as_deref().map(str::trim) {
+            None => current.default_country.clone(),
+            Some("") => None,
+            Some(code) => Some(
+                callplane_domain::contact::parse_country(code).map_err(|e| ApiError::invalid(e.field, e.message))?,
+            ),
+        },
     };
     let now = state.now();
     let mut tx = scope.begin().await?;
     agents::save_defaults(&mut tx, &d, now).await?;
     let snapshot = |d: &Defaults| {
         json!({ "llm_model": d.llm_model, "transcriber": d.transcriber, "tts_voice": d.tts_voice,
-                                          "max_call_seconds": d.max_call_seconds, "recording": d.recording })
+                                          "max_call_seconds": d.max_call_seconds, "recording": d.recording,
+                                          "default_country": d.default_country })
     };
     Auditor::for_scope(scope, now)
         .record_product(

@@ -11,6 +11,7 @@ use callplane_store::product::InWorkspace;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult, Code};
+use crate::services::agents::default_country;
 use crate::services::audit::Auditor;
 use crate::state::AppState;
 
@@ -116,14 +117,14 @@ impl Valid {
 }
 
 /// The encoded forms the store keeps for a contact's fields.
-struct Encoded {
+pub(crate) struct Encoded {
     tags_json: String,
     custom_fields: String,
     search: String,
 }
 
 impl Encoded {
-    fn of(v: &Valid) -> Self {
+    pub(crate) fn of(v: &Valid) -> Self {
         Self {
             tags_json: serde_json::to_string(&v.tags).expect("strings serialise"),
             custom_fields: serde_json::to_string(&v.custom_fields).expect("strings serialise"),
@@ -131,7 +132,7 @@ impl Encoded {
         }
     }
 
-    fn fields<'a>(&'a self, v: &'a Valid) -> Fields<'a> {
+    pub(crate) fn fields<'a>(&'a self, v: &'a Valid) -> Fields<'a> {
         Fields {
             phone: &v.phone,
             name: &v.name,
@@ -172,12 +173,8 @@ pub async fn replace(tx: &mut impl InWorkspace, id: &str, v: &Valid, now: i64) -
     contacts::update(tx, id, &enc.fields(v), now).await.map_err(phone_taken)?.ok_or_else(ApiError::not_found)
 }
 
-pub fn default_country(state: &AppState, scope: &Scope) -> String {
-    state.config.default_country(scope.region())
-}
-
 pub async fn create(state: &AppState, scope: &Scope, input: &Input) -> ApiResult<Contact> {
-    let v = Valid::apply(None, input, &default_country(state, scope)).map_err(invalid)?;
+    let v = Valid::apply(None, input, &default_country(state, scope).await?).map_err(invalid)?;
     let now = state.now();
     let id = new_id("ct");
     let mut tx = scope.begin().await?;
@@ -198,11 +195,12 @@ pub async fn get(scope: &Scope, id: &str) -> ApiResult<Contact> {
 /// Updates the given fields. A change of the do-not-call or opted-out flag is audited as
 /// an event of its own (who changed it and when: P1).
 pub async fn update(state: &AppState, scope: &Scope, id: &str, input: &Input) -> ApiResult<Contact> {
+    let country = default_country(state, scope).await?;
     let now = state.now();
     let mut tx = scope.begin().await?;
     let current = contacts::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let before = Valid::from_contact(&current);
-    let after = Valid::apply(Some(&before), input, &default_country(state, scope)).map_err(invalid)?;
+    let after = Valid::apply(Some(&before), input, &country).map_err(invalid)?;
     if after == before {
         return Ok(current);
     }

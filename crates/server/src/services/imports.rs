@@ -3,14 +3,13 @@
 //! the counters and the resume point together; a crash or restart resumes after the
 //! last committed batch (rows before it are parsed again but not written again).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use callplane_domain::id::new_id;
 use callplane_store::access::Scope;
-use callplane_store::product::contacts;
+use callplane_store::product::contacts::{self, Contact};
 use callplane_store::product::imports::{self, Claimed, Import, NewImport, Progress};
-use callplane_store::product::InWorkspace;
 use callplane_store::RegionDb;
 use futures_util::{Stream, StreamExt};
 
@@ -75,7 +74,7 @@ where
     let id = new_id("imp");
     let actor = scope.principal();
     let mapping_json = serde_json::to_string(mapping).expect("strings serialise");
-    let country = state.config.default_country(scope.region());
+    let country = crate::services::agents::default_country(state, scope).await?;
     let new = NewImport {
         id: &id,
         on_duplicate,
@@ -334,7 +333,9 @@ async fn fail(state: &AppState, region: &RegionDb, job: &Claimed, error: &str) -
     Ok(())
 }
 
-/// One batch: its contacts, errors, counters and resume point in one transaction.
+/// One batch: its contacts, errors, counters and resume point in one transaction. Rows
+/// are validated first, the workspace's contacts with their phones read in one query,
+/// and the new contacts written many per statement.
 #[allow(clippy::too_many_arguments)]
 async fn write_batch(
     state: &AppState,
@@ -347,27 +348,94 @@ async fn write_batch(
     batch: &[(i64, Row)],
 ) -> ApiResult<()> {
     let now = state.now();
-    let mut tx = job.begin(region).await?;
+    let refused = |e: callplane_domain::contact::FieldError| (cols.column_of(e.field), e.message);
     let mut p = Progress { rows: batch.len() as i64, ..Progress::default() };
+    let mut errors: Vec<(i64, String, String)> = Vec::new();
+    // 1. Validation needs no database.
+    let mut valid: Vec<(i64, Input, Valid)> = Vec::with_capacity(batch.len());
     for (row_number, row) in batch {
-        let input = match row {
+        let checked = match row {
             Row::Refused(reason) => Err((String::new(), reason.clone())),
-            Row::Fields(fields) => cols.input(fields, width),
+            Row::Fields(fields) => cols
+                .input(fields, width)
+                .and_then(|input| Valid::apply(None, &input, country).map(|v| (input, v)).map_err(refused)),
         };
-        let outcome = match input {
-            Err(e) => Err(e),
-            Ok(input) => write_row(&mut tx, import, cols, country, &input, now).await?,
-        };
-        match outcome {
-            Ok(Written::Imported) => p.imported += 1,
-            Ok(Written::Updated) => p.updated += 1,
-            Ok(Written::Skipped) => p.skipped += 1,
-            Err((column, reason)) => {
-                p.failed += 1;
-                imports::add_error(&mut tx, &job.id, *row_number, &column, &reason).await?;
+        match checked {
+            Ok((input, v)) => valid.push((*row_number, input, v)),
+            Err((column, reason)) => errors.push((*row_number, column, reason)),
+        }
+    }
+    let mut tx = job.begin(region).await?;
+    // 2. The workspace's contacts with these phones (earlier batches included).
+    let phones: Vec<&str> = valid.iter().map(|(_, _, v)| v.phone.as_str()).collect();
+    let mut existing: HashMap<String, Contact> =
+        contacts::get_by_phones(&mut tx, &phones).await?.into_iter().map(|c| (c.phone.clone(), c)).collect();
+    // 3. What each phone becomes, in file order: a later row with the same phone updates
+    //    (or skips) like a row matching a contact already there.
+    let mut plan: Vec<Planned> = Vec::new();
+    let mut planned: HashMap<String, usize> = HashMap::new();
+    for (row_number, input, fresh) in valid {
+        if let Some(&i) = planned.get(&fresh.phone) {
+            if import.on_duplicate == "skip" {
+                p.skipped += 1;
+                continue;
+            }
+            match merge(plan[i].current(), &input, country) {
+                Ok(merged) => {
+                    *plan[i].current_mut() = merged;
+                    p.updated += 1;
+                }
+                Err(e) => {
+                    let (column, reason) = refused(e);
+                    errors.push((row_number, column, reason));
+                }
+            }
+            continue;
+        }
+        match existing.remove(&fresh.phone) {
+            None => {
+                planned.insert(fresh.phone.clone(), plan.len());
+                plan.push(Planned::Insert(new_id("ct"), fresh));
+                p.imported += 1;
+            }
+            Some(_) if import.on_duplicate == "skip" => p.skipped += 1,
+            Some(contact) => {
+                let base = Valid::from_contact(&contact);
+                match merge(&base, &input, country) {
+                    Ok(after) => {
+                        planned.insert(fresh.phone.clone(), plan.len());
+                        plan.push(Planned::Update { id: contact.id, base, after });
+                        p.updated += 1;
+                    }
+                    Err(e) => {
+                        let (column, reason) = refused(e);
+                        errors.push((row_number, column, reason));
+                    }
+                }
             }
         }
     }
+    // 4. The writes.
+    let inserts: Vec<(String, crate::services::contacts::Encoded, &Valid)> = plan
+        .iter()
+        .filter_map(|step| match step {
+            Planned::Insert(id, v) => Some((id.clone(), crate::services::contacts::Encoded::of(v), v)),
+            Planned::Update { .. } => None,
+        })
+        .collect();
+    let rows: Vec<(String, contacts::Fields<'_>)> =
+        inserts.iter().map(|(id, enc, v)| (id.clone(), enc.fields(v))).collect();
+    contacts::create_many(&mut tx, &rows, now).await?;
+    for step in &plan {
+        if let Planned::Update { id, base, after } = step {
+            if after != base {
+                crate::services::contacts::replace(&mut tx, id, after, now).await?;
+            }
+        }
+    }
+    errors.sort_by_key(|(row, _, _)| *row);
+    p.failed = errors.len() as i64;
+    imports::add_errors(&mut tx, &job.id, &errors).await?;
     imports::advance(&mut tx, &job.id, p, now).await?;
     imports::renew(&mut tx, &job.id, now + state.config.workers.lease_secs * 1000).await?;
     tx.commit().await?;
@@ -375,52 +443,35 @@ async fn write_batch(
     Ok(())
 }
 
-enum Written {
-    Imported,
-    Updated,
-    Skipped,
+/// What a batch does to one phone.
+enum Planned {
+    Insert(String, Valid),
+    Update { id: String, base: Valid, after: Valid },
 }
 
-/// Writes one row: a new contact, or per `on_duplicate` an update of (or a skip over)
-/// the contact with its phone (earlier rows of the same file included).
-async fn write_row(
-    tx: &mut impl InWorkspace,
-    import: &Import,
-    cols: &Columns,
-    country: &str,
-    input: &Input,
-    now: i64,
-) -> ApiResult<Result<Written, (String, String)>> {
-    let refused = |e: callplane_domain::contact::FieldError| (cols.column_of(e.field), e.message);
-    let fresh = match Valid::apply(None, input, country) {
-        Ok(v) => v,
-        Err(e) => return Ok(Err(refused(e))),
-    };
-    match contacts::get_by_phone(tx, &fresh.phone).await? {
-        None => {
-            crate::services::contacts::insert(tx, &new_id("ct"), &fresh, now).await?;
-            Ok(Ok(Written::Imported))
-        }
-        Some(_) if import.on_duplicate == "skip" => Ok(Ok(Written::Skipped)),
-        Some(existing) => {
-            let base = Valid::from_contact(&existing);
-            // Custom fields of the row add to the contact's own rather than replace them.
-            let mut input = input.clone();
-            if let Some(custom) = &mut input.custom_fields {
-                for (k, v) in &base.custom_fields {
-                    custom.entry(k.clone()).or_insert_with(|| v.clone());
-                }
-            }
-            let merged = match Valid::apply(Some(&base), &input, country) {
-                Ok(v) => v,
-                Err(e) => return Ok(Err(refused(e))),
-            };
-            if merged != base {
-                crate::services::contacts::replace(tx, &existing.id, &merged, now).await?;
-            }
-            Ok(Ok(Written::Updated))
+impl Planned {
+    fn current(&self) -> &Valid {
+        match self {
+            Planned::Insert(_, v) | Planned::Update { after: v, .. } => v,
         }
     }
+    fn current_mut(&mut self) -> &mut Valid {
+        match self {
+            Planned::Insert(_, v) | Planned::Update { after: v, .. } => v,
+        }
+    }
+}
+
+/// A row applied to a contact: its fields replace the contact's, except custom fields,
+/// which add to the contact's own.
+fn merge(base: &Valid, input: &Input, country: &str) -> Result<Valid, callplane_domain::contact::FieldError> {
+    let mut input = input.clone();
+    if let Some(custom) = &mut input.custom_fields {
+        for (k, v) in &base.custom_fields {
+            custom.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    Valid::apply(Some(base), &input, country)
 }
 
 /// Processes queued and interrupted imports of every region database; woken when an

@@ -1,6 +1,7 @@
 //! The dashboard: server-rendered pages and plain forms (no JavaScript needed).
 
 pub mod account;
+pub mod agents;
 pub mod appointments;
 pub mod audit;
 pub mod auth;
@@ -9,6 +10,7 @@ pub mod contacts;
 pub mod invite;
 pub mod keys;
 pub mod numbers;
+pub mod prompt_templates;
 pub mod team;
 pub mod templates;
 pub mod workspaces;
@@ -59,6 +61,20 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/numbers", Workspace(P::PhoneNumbersCreate), numbers::buy)
         .add(Method::POST, "/numbers/{id}/agent", Workspace(P::PhoneNumbersEdit), numbers::assign)
         .add(Method::POST, "/numbers/{id}/release", Workspace(P::PhoneNumbersDelete), numbers::release)
+        .add(Method::GET, "/agents", Workspace(P::AgentsView), agents::list)
+        .add(Method::POST, "/agents", Workspace(P::AgentsCreate), agents::create)
+        .add(Method::GET, "/agents/{id}", Workspace(P::AgentsView), agents::edit)
+        .add(Method::POST, "/agents/{id}", Workspace(P::AgentsEdit), agents::update)
+        .add(Method::POST, "/agents/{id}/delete", Workspace(P::AgentsDelete), agents::delete)
+        .add(Method::GET, "/templates", Workspace(P::TemplatesView), prompt_templates::list)
+        .add(Method::POST, "/templates", Workspace(P::TemplatesCreate), prompt_templates::create)
+        .add(Method::POST, "/templates/analysis", Workspace(P::TemplatesCreate), prompt_templates::create_analysis)
+        .add(Method::POST, "/templates/analysis/{id}/delete", Workspace(P::TemplatesDelete), prompt_templates::delete_analysis)
+        .add(Method::GET, "/templates/{id}", Workspace(P::TemplatesView), prompt_templates::edit)
+        .add(Method::POST, "/templates/{id}", Workspace(P::TemplatesEdit), prompt_templates::update)
+        .add(Method::POST, "/templates/{id}/delete", Workspace(P::TemplatesDelete), prompt_templates::delete)
+        .add(Method::GET, "/settings/workspace", Workspace(P::SettingsView), agents::settings)
+        .add(Method::POST, "/settings/workspace", Workspace(P::SettingsEdit), agents::save_settings)
         .add(Method::GET, "/settings/team", Workspace(P::MembersView), team::team)
         .add(Method::POST, "/settings/team/invitations", Workspace(P::MembersInvite), team::invite)
         .add(Method::POST, "/settings/team/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)

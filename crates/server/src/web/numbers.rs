@@ -35,8 +35,10 @@ async fn numbers_page(
     let numbers = phone_numbers::list(&mut conn, Some("active"), None, 200).await?;
     let agents = agents::list(&mut conn, None, 200).await?;
     drop(conn);
-    let country =
-        q.country.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| state.config.default_country(scope.region()));
+    let country = match q.country.clone().filter(|c| !c.is_empty()) {
+        Some(c) => c,
+        None => crate::services::agents::default_country(state, scope).await?,
+    };
     let search =
         Search { country: Some(country.clone()), contains: q.contains.clone(), limit: 10, ..Search::default() };
     let offers = svc::available(state, &search).await?;

@@ -42,6 +42,12 @@ impl Templates {
             "contact_import.html",
             "appointments.html",
             "numbers.html",
+            "_agent_fields.html",
+            "agents.html",
+            "agent.html",
+            "settings.html",
+            "templates.html",
+            "template.html",
             "audit.html",
             "account_users.html",
             "roles.html"

@@ -303,3 +303,64 @@ async fn p2_browser_buy_a_number_and_assign_it_to_an_agent() {
     assert!(numbers["data"][0]["agent_id"].as_str().unwrap().starts_with("agt_"), "assigned to the agent");
     b.quit().await;
 }
+
+/// W8, P3, P4: set the workspace's default agent settings and country, create an agent
+/// that starts from them and edit it, write a template and preview it against a contact.
+#[tokio::test]
+async fn w8_browser_default_settings_an_agent_and_a_template_preview() {
+    let app = spawn_app().await;
+    let person = email("agents");
+    let u = app.signup(&person, "Agency").await;
+    let ws = format!("/api/v1/workspaces/{}", u.workspace_id);
+    let allowed = app.get(&format!("{ws}/settings"), &u.token).await.expect(200)["allowed"].clone();
+    let voice = allowed["tts_voices"].as_array().unwrap().last().unwrap().as_str().unwrap().to_owned();
+    let b = Browser::start().await;
+    sign_in(&b, &app.base, &person).await;
+
+    // Settings → Workspace: another default voice and the UK as the default country.
+    b.click("nav.links a[href='/settings/workspace']").await;
+    b.click(&format!("#settings-form select[name=tts_voice] option[value='{voice}']")).await;
+    b.set_value("#settings-form input[name=default_country]", "GB").await;
+    b.click("#settings-form button[type=submit]").await;
+    b.expect_text(".notice", "Settings saved.").await;
+    let s = app.get(&format!("{ws}/settings"), &u.token).await.expect(200);
+    assert_eq!((s["default_country"].as_str(), s["agent_defaults"]["tts_voice"].as_str()), (Some("GB"), Some(&*voice)));
+
+    // A new agent starts from those defaults; its page edits it.
+    b.click("nav.links a[href='/agents']").await;
+    b.click("#new-agent summary").await;
+    b.set_value("#new-agent input[name=name]", "Front desk").await;
+    b.click("#new-agent button[type=submit]").await;
+    b.expect_text(".notice", "Agent “Front desk” created.").await;
+    let agents = app.get(&format!("{ws}/agents"), &u.token).await.expect(200);
+    assert_eq!(agents["data"][0]["tts_voice"], voice.as_str(), "the workspace default voice");
+    b.click("#agents a").await;
+    b.set_value("#agent-form input[name=first_message]", "Hello {{contact.name}}!").await;
+    b.click("#agent-form button[type=submit]").await;
+    b.expect_text(".notice", "Agent saved.").await;
+    let agent = &app.get(&format!("{ws}/agents"), &u.token).await.expect(200)["data"][0];
+    assert_eq!(agent["first_message"], "Hello {{contact.name}}!");
+
+    // A template with an unknown variable is refused with the reason; then previewed.
+    app.post(&format!("{ws}/contacts"), &u.token, serde_json::json!({ "phone": "020 7946 0958", "name": "Olivia" }))
+        .await
+        .expect(201);
+    b.click("nav.links a[href='/templates']").await;
+    b.click("#new-template summary").await;
+    b.set_value("#new-template input[name=name]", "Reminder").await;
+    b.set_value("#new-template textarea[name=body]", "Hi {{contact.nme}}").await;
+    b.click("#new-template button[type=submit]").await;
+    let refusal = b.text("#error").await;
+    assert!(refusal.contains("unknown variable `{{contact.nme}}`"), "{refusal}");
+    b.set_value("#new-template textarea[name=body]", "Hi {{contact.name}}, {{agent.name}} here.").await;
+    b.click("#new-template button[type=submit]").await;
+    b.expect_text(".notice", "Template “Reminder” created.").await;
+    b.click("#templates a").await;
+    b.click("#preview select[name=agent_id] option:nth-child(2)").await;
+    b.click("#preview button[type=submit]").await;
+    b.expect_text("#preview-text", "Hi Olivia, Front desk here.").await;
+    if let Ok(dir) = std::env::var("CALLPLANE_SCREENSHOTS") {
+        b.screenshot(&std::path::Path::new(&dir).join("template.png")).await;
+    }
+    b.quit().await;
+}

@@ -227,3 +227,60 @@ async fn i2_the_database_refuses_a_reference_to_another_workspaces_contact() {
     callplane_store::fixtures::raw_execute(&mut tx, &sql).await.unwrap();
     tx.commit().await.unwrap();
 }
+
+/// The workspace's own default country (a setting, defaulting from its region) decides
+/// how national numbers are read, in the API and in imports; another workspace keeps
+/// its own.
+#[tokio::test]
+async fn p1_the_default_country_is_a_workspace_setting_defaulting_from_its_region() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let other = app.create_workspace(&u.token, "Still India").await;
+    let settings = format!("/api/v1/workspaces/{}/settings", u.workspace_id);
+    let s = app.get(&settings, &u.token).await.expect(200);
+    assert_eq!((s["default_country"].as_str(), s["default_country_set"].as_bool()), (Some("IN"), Some(false)));
+
+    let s = app.put(&settings, &u.token, json!({ "default_country": "gb" })).await.expect(200);
+    assert_eq!((s["default_country"].as_str(), s["default_country_set"].as_bool()), (Some("GB"), Some(true)));
+    let c = add(&app, &u, json!({ "phone": "020 7946 0958", "name": "London" })).await;
+    assert_eq!(c["phone"], "+442079460958", "national numbers are read as British now");
+    assert_eq!(c["timezone"], "Europe/London");
+    // The other workspace of the same region still reads them as Indian.
+    let r = app.post(&base(&other), &u.token, json!({ "phone": "098765 43210" })).await.expect(201);
+    assert_eq!(r["phone"], "+919876543210");
+
+    // Imports created now read in the workspace's country too.
+    let res = app
+        .http
+        .post(format!("{}{}/imports?on_duplicate=skip", app.base, base(&u.workspace_id)))
+        .bearer_auth(&u.token)
+        .header("content-type", "text/csv")
+        .body("phone,name\n0161 496 0123,Manchester\n")
+        .send()
+        .await
+        .unwrap();
+    let job = TestApp::read(res).await.expect(202);
+    let path = format!("{}/imports/{}", base(&u.workspace_id), job["id"].as_str().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let j = app.get(&path, &u.token).await.expect(200);
+        if j["status"] == "completed" {
+            assert_eq!(j["imported"], 1, "{j}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "import did not finish: {j}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let found = app.get(&format!("{}?q=Manchester", base(&u.workspace_id)), &u.token).await.expect(200);
+    assert_eq!(found["data"][0]["phone"], "+441614960123");
+
+    // A bad code is refused; "" returns to the region's default. The agent defaults
+    // saved alongside are untouched by either.
+    let r = app.put(&settings, &u.token, json!({ "default_country": "XX" })).await;
+    r.expect_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "default_country");
+    let before = app.get(&settings, &u.token).await.expect(200)["agent_defaults"].clone();
+    let s = app.put(&settings, &u.token, json!({ "default_country": "" })).await.expect(200);
+    assert_eq!((s["default_country"].as_str(), s["default_country_set"].as_bool()), (Some("IN"), Some(false)));
+    assert_eq!(s["agent_defaults"], before);
+}

@@ -119,3 +119,116 @@ async fn a2_the_dashboard_edits_roles_as_a_grid_of_checkboxes() {
     let editor = roles["data"].as_array().unwrap().iter().find(|r| r["name"] == "Editor").unwrap();
     assert_eq!(editor["permissions"], serde_json::json!(["contacts_view", "contacts_edit", "agents_edit"]));
 }
+
+/// A custom "Editor" role behaves as its grid says on every workspace resource: it
+/// creates and edits contacts, agents, templates and appointments, views numbers and
+/// settings, and is refused (naming the permission) every delete, number purchase,
+/// settings change and import its grid leaves out.
+#[tokio::test]
+async fn a2_a_custom_editor_role_behaves_as_its_grid_says_on_every_resource() {
+    let app = spawn_app().await;
+    let owner = app.signup(&email("owner"), "Acme").await;
+    let grid = [
+        "workspaces_view",
+        "workspaces_switch",
+        "contacts_view",
+        "contacts_create",
+        "contacts_edit",
+        "agents_view",
+        "agents_create",
+        "agents_edit",
+        "templates_view",
+        "templates_create",
+        "templates_edit",
+        "appointments_view",
+        "appointments_create",
+        "appointments_edit",
+        "phone_numbers_view",
+        "settings_view",
+    ];
+    let role = app
+        .post(
+            &format!("/api/v1/accounts/{}/roles", owner.account_id),
+            &owner.token,
+            json!({ "name": "Editor", "permissions": grid }),
+        )
+        .await
+        .expect(201);
+    let editor = app.signup(&email("editor"), "Editor home").await;
+    app.add_member(&owner.workspace_id, &editor.user_id, role["id"].as_str().unwrap()).await;
+    let ws = format!("/api/v1/workspaces/{}", owner.workspace_id);
+    let t = &editor.token;
+    let refused = |r: crate::common::Res, permission: &str| {
+        r.expect_problem(403, "permission_denied");
+        assert_eq!(r.body["permission"], permission, "{}", r.body);
+    };
+
+    // Contacts: create and edit; not delete, bulk delete, import or export.
+    let c =
+        app.post(&format!("{ws}/contacts"), t, json!({ "phone": "+919876543210", "name": "Asha" })).await.expect(201);
+    let contact = format!("{ws}/contacts/{}", c["id"].as_str().unwrap());
+    app.patch(&contact, t, json!({ "name": "Asha R" })).await.expect(200);
+    refused(app.delete(&contact, t, json!({})).await, "contacts_delete");
+    refused(app.post(&format!("{ws}/contacts/bulk-delete"), t, json!({ "all": true })).await, "contacts_delete");
+    refused(app.get(&format!("{ws}/contacts/imports"), t).await, "contacts_import");
+    refused(app.get(&format!("{ws}/contacts/export"), t).await, "contacts_export");
+
+    // Agents: create and edit; not delete.
+    let a = app.post(&format!("{ws}/agents"), t, json!({ "name": "Editor's agent" })).await.expect(201);
+    let agent = format!("{ws}/agents/{}", a["id"].as_str().unwrap());
+    app.patch(&agent, t, json!({ "first_message": "Hello" })).await.expect(200);
+    refused(app.delete(&agent, t, json!({})).await, "agents_delete");
+
+    // Templates and analysis templates: create, edit, preview; not delete.
+    let tpl = app
+        .post(
+            &format!("{ws}/templates"),
+            t,
+            json!({ "name": "Greeting", "kind": "message", "body": "Hi {{contact.name}}" }),
+        )
+        .await
+        .expect(201);
+    let template = format!("{ws}/templates/{}", tpl["id"].as_str().unwrap());
+    app.patch(&template, t, json!({ "body": "Hello {{contact.name}}" })).await.expect(200);
+    let preview = app.get(&format!("{template}/preview?contact_id={}", c["id"].as_str().unwrap()), t).await.expect(200);
+    assert_eq!(preview["text"], "Hello Asha R");
+    refused(app.delete(&template, t, json!({})).await, "templates_delete");
+    let at = app
+        .post(
+            &format!("{ws}/analysis-templates"),
+            t,
+            json!({ "name": "Outcome", "fields": [{ "name": "interested", "type": "boolean" }] }),
+        )
+        .await
+        .expect(201);
+    refused(
+        app.delete(&format!("{ws}/analysis-templates/{}", at["id"].as_str().unwrap()), t, json!({})).await,
+        "templates_delete",
+    );
+
+    // Appointments: book and edit; not delete.
+    let ap = app
+        .post(
+            &format!("{ws}/appointments"),
+            t,
+            json!({ "contact_id": c["id"], "starts_at": "2030-01-07T10:00:00Z", "ends_at": "2030-01-07T10:30:00Z",
+                    "timezone": "Asia/Kolkata" }),
+        )
+        .await
+        .expect(201);
+    let appointment = format!("{ws}/appointments/{}", ap["id"].as_str().unwrap());
+    app.patch(&appointment, t, json!({ "notes": "bring the brochure" })).await.expect(200);
+    refused(app.delete(&appointment, t, json!({})).await, "appointments_delete");
+
+    // Numbers: view only; settings: view only.
+    app.get(&format!("{ws}/phone-numbers"), t).await.expect(200);
+    let offers = app.get(&format!("{ws}/phone-numbers/available?country=IN"), t).await.expect(200);
+    let e164 = offers["data"][0]["e164"].as_str().unwrap();
+    refused(app.post(&format!("{ws}/phone-numbers"), t, json!({ "e164": e164 })).await, "phone_numbers_create");
+    app.get(&format!("{ws}/settings"), t).await.expect(200);
+    refused(app.put(&format!("{ws}/settings"), t, json!({ "default_country": "GB" })).await, "settings_edit");
+
+    // Outside the grid entirely: the team and API keys.
+    refused(app.get(&format!("{ws}/members"), t).await, "members_view");
+    refused(app.get(&format!("{ws}/api-keys"), t).await, "api_keys_view");
+}

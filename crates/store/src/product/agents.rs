@@ -147,13 +147,15 @@ pub struct Defaults {
     pub tts_voice: String,
     pub max_call_seconds: i64,
     pub recording: bool,
+    /// The country national phone numbers are read in (P1); `None`: the region's.
+    pub default_country: Option<String>,
 }
 
 /// The workspace's saved defaults, if it saved any.
 pub async fn defaults(ex: &mut impl InWorkspace) -> Result<Option<Defaults>> {
     let ws = ex.workspace_id().to_owned();
     Ok(on!(ex, |c| sqlx::query_as(
-        "SELECT llm_model, transcriber, tts_voice, max_call_seconds, recording FROM workspace_settings
+        "SELECT llm_model, transcriber, tts_voice, max_call_seconds, recording, default_country FROM workspace_settings
          WHERE workspace_id = $1"
     )
     .bind(&ws)
@@ -166,16 +168,17 @@ pub async fn save_defaults(ex: &mut impl InWorkspace, d: &Defaults, now: i64) ->
     execute!(
         ex,
         "INSERT INTO workspace_settings (workspace_id, llm_model, transcriber, tts_voice, max_call_seconds, recording,
-                                         updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                         default_country, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (workspace_id) DO UPDATE SET llm_model = $2, transcriber = $3, tts_voice = $4,
-             max_call_seconds = $5, recording = $6, updated_at = $7",
+             max_call_seconds = $5, recording = $6, default_country = $7, updated_at = $8",
         &ws,
         &d.llm_model,
         &d.transcriber,
         &d.tts_voice,
         d.max_call_seconds,
         d.recording,
+        &d.default_country,
         now
     )?;
     Ok(())

@@ -132,6 +132,95 @@ pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i6
     Ok(contact)
 }
 
+/// `($a, $b, …), ($c, …)`: the placeholders of `rows` rows of `width` values each,
+/// numbered from `$first`.
+fn value_rows(rows: usize, width: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", first + r * width + c));
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Rows per multi-row statement: well under both backends' limits on bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Inserts new contacts, many per statement (the import's path: a batch of rows costs a
+/// few statements, not one per row). The phones must be new to the workspace.
+pub async fn create_many(ex: &mut impl InWorkspace, rows: &[(String, Fields<'_>)], now: i64) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    for part in rows.chunks(ROWS_PER_STATEMENT) {
+        // $1 workspace, $2 now; then 10 values per contact.
+        let sql = format!(
+            "INSERT INTO contacts (workspace_id, created_at, updated_at, id, phone, name, email, timezone, tags,
+                                   custom_fields, do_not_call, opted_out, search)
+             SELECT $1, $2, $2, v.* FROM (VALUES {}) AS v",
+            value_rows(part.len(), 10, 3)
+        );
+        on!(ex, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws).bind(now);
+            for (id, f) in part {
+                q = q
+                    .bind(id)
+                    .bind(f.phone)
+                    .bind(f.name)
+                    .bind(f.email)
+                    .bind(f.timezone)
+                    .bind(f.tags_json)
+                    .bind(f.custom_fields)
+                    .bind(f.do_not_call)
+                    .bind(f.opted_out)
+                    .bind(f.search);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+        let tags: Vec<(String, &str)> =
+            part.iter().flat_map(|(id, f)| f.tags.iter().map(move |t| (tag_key(t), id.as_str()))).collect();
+        for tag_part in tags.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO contact_tags (workspace_id, tag_key, contact_id)
+                 SELECT $1, v.* FROM (VALUES {}) AS v WHERE true ON CONFLICT DO NOTHING",
+                value_rows(tag_part.len(), 2, 2)
+            );
+            on!(ex, |c| {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws);
+                for (key, id) in tag_part {
+                    q = q.bind(key).bind(*id);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The workspace's contacts with any of these phones (E.164), in one query per few
+/// hundred phones.
+pub async fn get_by_phones(ex: &mut impl InWorkspace, phones: &[&str]) -> Result<Vec<Contact>> {
+    let ws = ex.workspace_id().to_owned();
+    let mut out = Vec::new();
+    for part in phones.chunks(ROWS_PER_STATEMENT) {
+        let list: Vec<String> = (0..part.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND phone IN ({})", list.join(", "));
+        let found: Vec<Contact> = on!(ex, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&ws);
+            for phone in part {
+                q = q.bind(*phone);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 async fn set_tags(ex: &mut impl InWorkspace, id: &str, tags: &[String]) -> Result<()> {
     let ws = ex.workspace_id().to_owned();
     execute!(ex, "DELETE FROM contact_tags WHERE workspace_id = $1 AND contact_id = $2", &ws, id)?;

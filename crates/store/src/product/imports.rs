@@ -198,18 +198,25 @@ pub async fn advance(ex: &mut impl InWorkspace, import_id: &str, p: Progress, no
     Ok(())
 }
 
-pub async fn add_error(ex: &mut impl InWorkspace, import_id: &str, row: i64, column: &str, reason: &str) -> Result<()> {
+/// Records many rows' errors, `(row, column, reason)`, a few statements for a batch.
+pub async fn add_errors(ex: &mut impl InWorkspace, import_id: &str, errors: &[(i64, String, String)]) -> Result<()> {
     let ws = ex.workspace_id().to_owned();
-    execute!(
-        ex,
-        "INSERT INTO contact_import_errors (workspace_id, import_id, row_number, column_name, reason)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        &ws,
-        import_id,
-        row,
-        column,
-        reason
-    )?;
+    for part in errors.chunks(500) {
+        let rows: Vec<String> =
+            (0..part.len()).map(|i| format!("(${}, ${}, ${})", 3 + i * 3, 4 + i * 3, 5 + i * 3)).collect();
+        let sql = format!(
+            "INSERT INTO contact_import_errors (workspace_id, import_id, row_number, column_name, reason)
+             SELECT $1, $2, v.* FROM (VALUES {}) AS v WHERE true ON CONFLICT DO NOTHING",
+            rows.join(", ")
+        );
+        on!(ex, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws).bind(import_id);
+            for (row, column, reason) in part {
+                q = q.bind(row).bind(column).bind(reason);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
     Ok(())
 }
 
