@@ -40,12 +40,10 @@ pub fn parse_phone(raw: &str, default_country: &str) -> Result<Phone, FieldError
     let number = phonenumber::parse(region, raw).map_err(|_| {
         FieldError::new("phone", format!("is not a phone number (national numbers are read as {default_country})"))
     })?;
-    if !phonenumber::is_valid(&number) {
-        return Err(FieldError::new("phone", "is not a valid number for its country"));
-    }
-    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
-    let country = number.country().id().map(|id| id.as_ref().to_owned());
-    Ok(Phone { e164, country })
+    let (code, national) = (number.code().value(), number.national().to_string());
+    let valid = crate::phone_rules::check(code, &national)
+        .ok_or_else(|| FieldError::new("phone", "is not a valid number for its country"))?;
+    Ok(Phone { e164: format!("+{code}{national}"), country: valid.region })
 }
 
 /// A country code libphonenumber knows (`IN`, `gb` → `GB`), for reading national numbers.

@@ -10,6 +10,7 @@ pub mod contact;
 pub mod email;
 pub mod id;
 pub mod permission;
+pub mod phone_rules;
 pub mod principal;
 pub mod role;
 pub mod template;

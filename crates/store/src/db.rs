@@ -45,6 +45,29 @@ macro_rules! execute {
     };
 }
 
+/// The placeholders of `rows` rows of `width` values each, `(…), (…)`, bound in
+/// textual order from the `first`th value: `$n` on PostgreSQL, anonymous `?` on SQLite
+/// (where each named parameter's lookup scans the statement's list of names: a
+/// statement with thousands of `$n` spends its time there).
+pub(crate) fn value_rows(pg: bool, rows: usize, width: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 6);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            if pg {
+                out.push_str(&format!("${}", first + r * width + c));
+            } else {
+                out.push('?');
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// A borrowed connection of either backend.
 pub enum Ex<'a> {
     Sqlite(&'a mut SqliteConnection),

@@ -193,6 +193,11 @@ impl Server {
     }
 
     /// Kills the process with SIGKILL: no shutdown, no cleanup, like a crash.
+    /// The process id (for reading its memory use from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");

@@ -3,6 +3,7 @@
 //! time-ordered: newest first), never an offset.
 
 use super::InWorkspace;
+use crate::db::value_rows;
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -132,23 +133,6 @@ pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i6
     Ok(contact)
 }
 
-/// `($a, $b, …), ($c, …)`: the placeholders of `rows` rows of `width` values each,
-/// numbered from `$first`.
-fn value_rows(rows: usize, width: usize, first: usize) -> String {
-    let mut out = String::with_capacity(rows * width * 5);
-    for r in 0..rows {
-        out.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..width {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("${}", first + r * width + c));
-        }
-        out.push(')');
-    }
-    out
-}
-
 /// Rows per multi-row statement: well under both backends' limits on bound values.
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -157,15 +141,16 @@ const ROWS_PER_STATEMENT: usize = 500;
 pub async fn create_many(ex: &mut impl InWorkspace, rows: &[(String, Fields<'_>)], now: i64) -> Result<()> {
     let ws = ex.workspace_id().to_owned();
     for part in rows.chunks(ROWS_PER_STATEMENT) {
-        // $1 workspace, $2 now; then 10 values per contact.
+        // The workspace, created and updated; then 10 values per contact.
         let sql = format!(
             "INSERT INTO contacts (workspace_id, created_at, updated_at, id, phone, name, email, timezone, tags,
                                    custom_fields, do_not_call, opted_out, search)
-             SELECT $1, $2, $2, v.* FROM (VALUES {}) AS v",
-            value_rows(part.len(), 10, 3)
+             SELECT {}, v.* FROM (VALUES {}) AS v",
+            value_rows(ex.is_postgres(), 1, 3, 1).trim_matches(['(', ')']),
+            value_rows(ex.is_postgres(), part.len(), 10, 4)
         );
         on!(ex, |c| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws).bind(now);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws).bind(now).bind(now);
             for (id, f) in part {
                 q = q
                     .bind(id)
@@ -186,8 +171,9 @@ pub async fn create_many(ex: &mut impl InWorkspace, rows: &[(String, Fields<'_>)
         for tag_part in tags.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO contact_tags (workspace_id, tag_key, contact_id)
-                 SELECT $1, v.* FROM (VALUES {}) AS v WHERE true ON CONFLICT DO NOTHING",
-                value_rows(tag_part.len(), 2, 2)
+                 SELECT {}, v.* FROM (VALUES {}) AS v WHERE true ON CONFLICT DO NOTHING",
+                value_rows(ex.is_postgres(), 1, 1, 1).trim_matches(['(', ')']),
+                value_rows(ex.is_postgres(), tag_part.len(), 2, 2)
             );
             on!(ex, |c| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws);
@@ -207,8 +193,12 @@ pub async fn get_by_phones(ex: &mut impl InWorkspace, phones: &[&str]) -> Result
     let ws = ex.workspace_id().to_owned();
     let mut out = Vec::new();
     for part in phones.chunks(ROWS_PER_STATEMENT) {
-        let list: Vec<String> = (0..part.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND phone IN ({})", list.join(", "));
+        let pg = ex.is_postgres();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM contacts WHERE workspace_id = {} AND phone IN {}",
+            value_rows(pg, 1, 1, 1).trim_matches(['(', ')']),
+            value_rows(pg, 1, part.len(), 2)
+        );
         let found: Vec<Contact> = on!(ex, |c| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&ws);
             for phone in part {

@@ -202,12 +202,12 @@ pub async fn advance(ex: &mut impl InWorkspace, import_id: &str, p: Progress, no
 pub async fn add_errors(ex: &mut impl InWorkspace, import_id: &str, errors: &[(i64, String, String)]) -> Result<()> {
     let ws = ex.workspace_id().to_owned();
     for part in errors.chunks(500) {
-        let rows: Vec<String> =
-            (0..part.len()).map(|i| format!("(${}, ${}, ${})", 3 + i * 3, 4 + i * 3, 5 + i * 3)).collect();
+        let pg = ex.is_postgres();
         let sql = format!(
             "INSERT INTO contact_import_errors (workspace_id, import_id, row_number, column_name, reason)
-             SELECT $1, $2, v.* FROM (VALUES {}) AS v WHERE true ON CONFLICT DO NOTHING",
-            rows.join(", ")
+             SELECT {}, v.* FROM (VALUES {}) AS v WHERE true ON CONFLICT DO NOTHING",
+            crate::db::value_rows(pg, 1, 2, 1).trim_matches(['(', ')']),
+            crate::db::value_rows(pg, part.len(), 3, 3)
         );
         on!(ex, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws).bind(import_id);
