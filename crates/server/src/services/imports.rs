@@ -23,7 +23,7 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: i64 = 512 * 1024 * 1024;
 /// Rows per committed batch.
-const BATCH_ROWS: usize = 500;
+const BATCH_ROWS: usize = 5000;
 /// Chunks read from the database at a time while processing.
 const CHUNKS_PER_READ: i64 = 8;
 

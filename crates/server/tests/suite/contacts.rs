@@ -284,3 +284,97 @@ async fn p1_the_default_country_is_a_workspace_setting_defaulting_from_its_regio
     assert_eq!((s["default_country"].as_str(), s["default_country_set"].as_bool()), (Some("IN"), Some(false)));
     assert_eq!(s["agent_defaults"], before);
 }
+
+/// P1: search is right whichever plan answers it (on SQLite: a rare term from the
+/// trigram index, a common one or one shorter than a trigram in id order), never shows
+/// another workspace's contacts, and the index follows edits, deletes and bulk deletes.
+#[tokio::test]
+async fn p1_search_is_right_through_the_trigram_index_and_in_id_order() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let other = app.create_workspace(&u.token, "Other").await;
+    let theirs = User { workspace_id: other.clone(), ..u.clone() };
+    // More matches than the index plan takes (2,000), in both workspaces.
+    let mut csv = String::from("phone,name,email\n");
+    for i in 0..2100 {
+        csv += &format!("+9198{i:08},Common Person {i},p{i}@example.com\n");
+    }
+    for who in [&u, &theirs] {
+        let done = crate::imports::import(&app, who, "", csv.clone()).await;
+        assert_eq!(done["imported"], 2100, "{done}");
+    }
+    let search = |ws: &str, q: &str| {
+        let path = format!("{}?limit=100&q={}", base(ws), urlencoding(q));
+        let (app, token) = (&app, u.token.clone());
+        async move {
+            let mut out: Vec<(String, String)> = Vec::new();
+            let mut cursor = String::new();
+            loop {
+                let page = app.get(&format!("{path}{cursor}"), &token).await.expect(200);
+                out.extend(
+                    page["data"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| (c["id"].as_str().unwrap().to_owned(), c["name"].as_str().unwrap().to_owned())),
+                );
+                match page["next_cursor"].as_str() {
+                    Some(c) => cursor = format!("&cursor={c}"),
+                    None => return out,
+                }
+            }
+        }
+    };
+    let common = search(&u.workspace_id, "common person").await;
+    assert_eq!(common.len(), 2100, "every match once, none of the other workspace's");
+    let ids: std::collections::BTreeSet<_> = common.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(ids.len(), 2100);
+    assert!(common.windows(2).all(|w| w[0].0 > w[1].0), "newest first");
+    let mine: std::collections::BTreeSet<_> =
+        search(&u.workspace_id, "@").await.into_iter().map(|(id, _)| id).collect();
+    let other_ids: std::collections::BTreeSet<_> = search(&other, "@").await.into_iter().map(|(id, _)| id).collect();
+    assert!(mine.is_disjoint(&other_ids) && mine.len() == 2100 && other_ids.len() == 2100);
+
+    let rare = search(&u.workspace_id, "P1234@Example").await;
+    assert_eq!(rare.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["Common Person 1234"]);
+    let by_phone = search(&u.workspace_id, "+919800001234").await;
+    assert_eq!(by_phone.len(), 1, "the phone, through the index");
+    let short = search(&u.workspace_id, "99").await;
+    let expected = (0..2100).filter(|i| i.to_string().contains("99")).count();
+    assert_eq!(short.len(), expected, "a term shorter than a trigram, in id order");
+    assert!(search(&u.workspace_id, "no such person").await.is_empty());
+
+    // The index follows an edit, a delete and a bulk delete.
+    let (id7, _) = search(&u.workspace_id, "p7@example").await.pop().expect("p7 is there");
+    app.patch(
+        &format!("{}/{id7}", base(&u.workspace_id)),
+        &u.token,
+        json!({ "name": "Zebra Quux", "email": "zq@example.org" }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(search(&u.workspace_id, "zebra quux").await.len(), 1);
+    assert!(search(&u.workspace_id, "p7@example").await.is_empty(), "the old text is out of the index");
+    let (id8, _) = search(&u.workspace_id, "p8@example").await.pop().expect("p8 is there");
+    app.delete(&format!("{}/{id8}", base(&u.workspace_id)), &u.token, json!({})).await.expect(204);
+    assert!(search(&u.workspace_id, "p8@example").await.is_empty());
+    assert_eq!(search(&other, "p8@example").await.len(), 1, "the other workspace keeps its own");
+    app.post(&format!("{}/bulk-delete", base(&other)), &u.token, json!({ "all": true })).await.expect(200);
+    assert!(search(&other, "common person").await.is_empty());
+    assert_eq!(search(&u.workspace_id, "common person").await.len(), 2098, "less the renamed and the deleted");
+    let region = app.region_db(&u.workspace_id).await;
+    if !region.is_postgres() {
+        let mut tx = region.begin().await.unwrap();
+        callplane_store::fixtures::raw_execute(
+            &mut tx,
+            "INSERT INTO contact_search (contact_search, rank) VALUES ('integrity-check', 1)",
+        )
+        .await
+        .expect("the trigram index agrees with the contacts");
+        tx.commit().await.unwrap();
+    }
+}
+
+fn urlencoding(q: &str) -> String {
+    q.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}

@@ -15,7 +15,7 @@ async fn upload(app: &TestApp, u: &User, query: &str, csv: impl Into<reqwest::Bo
 }
 
 /// Uploads and waits for the job to end; returns its final status.
-async fn import(app: &TestApp, u: &User, query: &str, csv: impl Into<reqwest::Body>) -> Value {
+pub(crate) async fn import(app: &TestApp, u: &User, query: &str, csv: impl Into<reqwest::Body>) -> Value {
     let created = upload(app, u, query, csv).await.expect(202);
     let path = format!("/api/v1/workspaces/{}/contacts/imports/{}", u.workspace_id, created["id"].as_str().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -56,7 +56,7 @@ const COLUMNS: &str =
 /// `<filters>` shared by list, count and bulk delete; `$1` is the workspace, `$2`–`$5`
 /// the filter values.
 macro_rules! filtered {
-    ($head:literal, $tail:literal) => {
+    ($head:expr, $tail:expr) => {
         concat!(
             $head,
             " WHERE c.workspace_id = $1
@@ -83,6 +83,7 @@ fn tag_key(tag: &str) -> String {
 
 pub async fn create(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i64) -> Result<Contact> {
     let ws = ex.workspace_id().to_owned();
+    let mark = SearchMark::take(ex).await?;
     let contact: Contact = on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO contacts (workspace_id, id, phone, name, email, timezone, tags, custom_fields,
                                do_not_call, opted_out, search, created_at, updated_at)
@@ -103,7 +104,37 @@ pub async fn create(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i6
     .fetch_one(c)
     .await)?;
     set_tags(ex, id, f.tags).await?;
+    mark.index_new(ex).await?;
     Ok(contact)
+}
+
+/// Where the contacts table ended before an insert, so that the contacts inserted
+/// after it can be added to the SQLite trigram index in one statement. (The writer is
+/// alone in its transaction and a new row's rowid is above every existing one, so the
+/// rows past the mark are exactly this transaction's new contacts.) On PostgreSQL the
+/// index is an ordinary one, maintained by the database.
+struct SearchMark(Option<i64>);
+
+impl SearchMark {
+    async fn take(ex: &mut impl InWorkspace) -> Result<SearchMark> {
+        if ex.is_postgres() {
+            return Ok(SearchMark(None));
+        }
+        let last: i64 =
+            on!(ex, |c| sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM contacts").fetch_one(c).await)?;
+        Ok(SearchMark(Some(last)))
+    }
+
+    async fn index_new(self, ex: &mut impl InWorkspace) -> Result<()> {
+        if let Some(last) = self.0 {
+            execute!(
+                ex,
+                "INSERT INTO contact_search (rowid, search) SELECT rowid, search FROM contacts WHERE rowid > $1",
+                last
+            )?;
+        }
+        Ok(())
+    }
 }
 
 pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i64) -> Result<Option<Contact>> {
@@ -140,6 +171,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 /// few statements, not one per row). The phones must be new to the workspace.
 pub async fn create_many(ex: &mut impl InWorkspace, rows: &[(String, Fields<'_>)], now: i64) -> Result<()> {
     let ws = ex.workspace_id().to_owned();
+    let mark = SearchMark::take(ex).await?;
     for part in rows.chunks(ROWS_PER_STATEMENT) {
         // The workspace, created and updated; then 10 values per contact.
         let sql = format!(
@@ -184,7 +216,7 @@ pub async fn create_many(ex: &mut impl InWorkspace, rows: &[(String, Fields<'_>)
             })?;
         }
     }
-    Ok(())
+    mark.index_new(ex).await
 }
 
 /// The workspace's contacts with any of these phones (E.164), in one query per few
@@ -254,6 +286,12 @@ pub async fn delete(ex: &mut impl InWorkspace, id: &str) -> Result<bool> {
 }
 
 /// One page: contacts matching `f` older than `before_id` (the cursor), newest first.
+///
+/// A search (`q`) on SQLite takes one of two plans, chosen by how many contacts the
+/// trigram index matches: a rare term starts from the index's matches (a scan in id
+/// order would read the whole workspace to fill a page); a common one pages in id order
+/// (its matches are dense, so a page fills after a few rows, while the index's matches
+/// would all be read and sorted). PostgreSQL's planner makes that choice itself.
 pub async fn list(
     ex: &mut impl InWorkspace,
     f: &Filter<'_>,
@@ -261,11 +299,31 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Contact>> {
     let ws = ex.workspace_id().to_owned();
-    let sql = concat!(
-        "SELECT c.id, c.phone, c.name, c.email, c.timezone, c.tags, c.custom_fields, c.do_not_call, c.opted_out,
-                c.created_at, c.updated_at",
-        filtered!(" FROM contacts c", " AND ($6 IS NULL OR c.id < $6) ORDER BY c.id DESC LIMIT $7")
-    );
+    let indexed = match f.q {
+        Some(q) if !ex.is_postgres() => rare_in_index(ex, q).await?,
+        _ => None,
+    };
+    macro_rules! page {
+        ($from:literal, $also:literal) => {
+            filtered!(
+                concat!(
+                    "SELECT c.id, c.phone, c.name, c.email, c.timezone, c.tags, c.custom_fields, c.do_not_call,
+                            c.opted_out, c.created_at, c.updated_at FROM ",
+                    $from
+                ),
+                $also
+            )
+        };
+    }
+    let sql = match indexed {
+        None => page!("contacts c", " AND ($6 IS NULL OR c.id < $6) AND $8 IS NULL ORDER BY c.id DESC LIMIT $7"),
+        // CROSS JOIN keeps the matches as the outer loop: the planner would otherwise
+        // walk the workspace in id order and probe them.
+        Some(_) => page!(
+            "json_each($8) m CROSS JOIN contacts c ON c.rowid = m.value",
+            " AND ($6 IS NULL OR c.id < $6) ORDER BY c.id DESC LIMIT $7"
+        ),
+    };
     Ok(on!(ex, |c| sqlx::query_as(sql)
         .bind(&ws)
         .bind(f.tag.map(tag_key))
@@ -274,8 +332,32 @@ pub async fn list(
         .bind(f.q.map(like_pattern))
         .bind(before_id)
         .bind(limit)
+        .bind(indexed)
         .fetch_all(c)
         .await)?)
+}
+
+/// Matches in the trigram index above which a search pages in id order.
+const RARE_MATCHES: i64 = 2000;
+
+/// On SQLite: the rowids (a JSON array) of the contacts whose text holds `q`, from the
+/// trigram index, when it can answer and they are few (counted over every workspace
+/// in this database: the count only picks a plan; the rows are still filtered to this
+/// workspace). `None` for a term shorter than a trigram, one holding LIKE's wildcards,
+/// or a common one.
+async fn rare_in_index(ex: &mut impl InWorkspace, q: &str) -> Result<Option<String>> {
+    let q = q.to_lowercase();
+    if q.chars().count() < 3 || q.contains(['%', '_']) {
+        return Ok(None);
+    }
+    let rowids: Vec<i64> =
+        on!(ex, |c| sqlx::query_scalar("SELECT rowid FROM contact_search WHERE search LIKE $1 LIMIT $2")
+            .bind(format!("%{q}%"))
+            .bind(RARE_MATCHES + 1)
+            .fetch_all(c)
+            .await)?;
+    let json = || format!("[{}]", rowids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    Ok((rowids.len() as i64 <= RARE_MATCHES).then(json))
 }
 
 /// Deletes every contact matching `f`; returns how many.
