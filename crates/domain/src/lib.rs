@@ -13,6 +13,7 @@ pub mod permission;
 pub mod phone_rules;
 pub mod principal;
 pub mod role;
+pub mod telephony;
 pub mod template;
 pub mod workspace;
 

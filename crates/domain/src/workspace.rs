@@ -93,6 +93,12 @@ impl Plan {
             Self::Enterprise => "enterprise",
         }
     }
+    /// Whether the Telephony Config shows per-minute rates (SPEC N4): the paid plans,
+    /// whose invoices itemise telephony, do; a starter account sees statuses only.
+    pub fn shows_telephony_rates(self) -> bool {
+        matches!(self, Self::Professional | Self::Enterprise)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "starter" => Some(Self::Starter),
