@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use callplane_domain::SystemClock;
 use callplane_server::{AppState, Application, Config};
 use clap::{Args, Parser, Subcommand};
@@ -131,6 +131,20 @@ enum AdminCommand {
         #[arg(long, default_value = "starter")]
         plan: String,
     },
+    /// The telephony catalog: providers, countries, network groups, rates and prefixes.
+    Telephony {
+        #[command(subcommand)]
+        command: TelephonyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TelephonyCommand {
+    /// Check a catalog file and put it in force on every server (they pick it up within
+    /// a poll interval); a file with mistakes is refused, each with its line number.
+    Load { file: std::path::PathBuf },
+    /// Summarise the catalog in force.
+    Show,
 }
 
 const DEMO_EMAIL: &str = "demo@callplane.local";
@@ -317,6 +331,48 @@ async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
             println!("created user {} ({})", s.user.email, s.user.id);
             println!("account {} ({}, plan {})", s.account.name, s.account.id, s.account.plan);
             println!("workspace {} ({})", s.workspace.name, s.workspace.id);
+            Ok(())
+        }
+        AdminCommand::Telephony { command: TelephonyCommand::Load { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            match callplane_server::services::telephony::load(state, &text).await? {
+                Ok(l) => {
+                    println!(
+                        "catalog {} in force: {} countries, {} network groups, {} prefixes",
+                        l.version, l.countries, l.groups, l.prefixes
+                    );
+                    Ok(())
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{}:{}: {}", file.display(), e.line, e.message);
+                    }
+                    bail!("{} mistake(s) in {}; the catalog in force is unchanged", errors.len(), file.display())
+                }
+            }
+        }
+        AdminCommand::Telephony { command: TelephonyCommand::Show } => {
+            let routes = callplane_server::services::telephony::routes(state);
+            let c = routes.catalog();
+            println!("catalog {}: {} prefixes", c.version(), c.prefix_count());
+            for p in &c.providers {
+                let groups: Vec<_> = c.groups.iter().filter(|g| g.provider == p.id).collect();
+                let flat = p.flat_rate.map(|r| format!(", flat rate {r} paise/min")).unwrap_or_default();
+                let default = if p.default { ", default" } else { "" };
+                println!("provider {} ({}, {}{default}{flat}): {} groups", p.id, p.name, p.kind.as_str(), groups.len());
+                for g in groups {
+                    println!(
+                        "  {:<20} {:<2} {:<40} in {:>5} out {:>5} paise/min  {:>5} prefixes{}",
+                        g.id,
+                        g.country,
+                        g.name,
+                        g.inbound_rate,
+                        g.outbound_rate,
+                        g.prefixes.len(),
+                        if g.default_enabled { "  (on in new workspaces)" } else { "" }
+                    );
+                }
+            }
             Ok(())
         }
     }

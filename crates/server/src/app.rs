@@ -73,7 +73,8 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests. Background
     /// work runs alongside: the access-change listener (PostgreSQL), the email worker,
-    /// the workspace lifecycle worker and the contact import worker.
+    /// the workspace lifecycle worker, the contact import worker and the telephony catalog
+    /// refresher.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
         let workers = [
@@ -81,6 +82,7 @@ impl Application {
             tokio::spawn(crate::services::email::run_worker(state.clone())),
             tokio::spawn(crate::services::lifecycle::run_worker(state.clone())),
             tokio::spawn(crate::services::imports::run_worker(state.clone())),
+            tokio::spawn(crate::services::telephony::run_refresher(state.clone())),
         ];
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
         for w in workers {
@@ -115,7 +117,9 @@ pub async fn open(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppSt
         .await
         .context("connecting to the region databases")?;
     regions.migrate().await.context("applying the product migrations")?;
-    Ok(AppState::new(db, regions, config, clock))
+    let state = AppState::new(db, regions, config, clock);
+    crate::services::telephony::ensure_catalog(&state).await.context("loading the telephony catalog")?;
+    Ok(state)
 }
 
 /// The SQLite files of the configuration (control and regions).

@@ -64,6 +64,7 @@ codes! {
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Expected a JSON body (Content-Type: application/json)"),
     ValidationFailed => (UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields"),
+    DestinationNotEnabled => (UNPROCESSABLE_ENTITY, "destination_not_enabled", "The destination's network group is not enabled"),
     RegionImmutable => (UNPROCESSABLE_ENTITY, "region_immutable", "A workspace's region cannot change"),
     ConfirmationMismatch => (UNPROCESSABLE_ENTITY, "confirmation_mismatch", "The confirmation does not match the workspace name"),
     RateLimited => (TOO_MANY_REQUESTS, "rate_limited", "Too many attempts"),

@@ -30,6 +30,9 @@ pub struct Inner {
     pub import_wakeup: tokio::sync::Notify,
     /// The telephony provider numbers are bought from (the simulated carrier).
     pub provider: Arc<dyn callplane_telephony::Provider>,
+    /// The telephony catalog in force with its prefix routes (SPEC N1, N3), rebuilt when
+    /// another version is put in force (`services::telephony`).
+    pub routes: std::sync::RwLock<Arc<callplane_domain::telephony::Routes>>,
 }
 
 impl AppState {
@@ -45,12 +48,19 @@ impl AppState {
             email_wakeup: tokio::sync::Notify::new(),
             import_wakeup: tokio::sync::Notify::new(),
             provider: Arc::new(callplane_telephony::Simulated),
+            routes: std::sync::RwLock::new(Arc::new(shipped_routes())),
         }))
     }
 
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
     }
+}
+
+/// The shipped catalog's routes: what a replica uses until it reads the catalog in force.
+fn shipped_routes() -> callplane_domain::telephony::Routes {
+    use callplane_domain::telephony::{Catalog, Routes, SHIPPED};
+    Routes::new(Catalog::parse(SHIPPED).expect("the shipped catalog parses (a unit test checks it)"))
 }
 
 impl Deref for AppState {

@@ -31,6 +31,7 @@ pub mod regions;
 pub mod roles;
 pub mod schema;
 pub mod sessions;
+pub mod telephony_catalogs;
 pub mod users;
 pub mod workspaces;
 

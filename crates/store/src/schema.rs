@@ -29,6 +29,7 @@ pub const CONTROL_TABLES: &[&str] = &[
     "password_tokens",
     "login_failures",
     "carrier_allocations",
+    "telephony_catalogs",
 ];
 
 /// Tables of a region database (the product data of its workspaces).
@@ -47,6 +48,8 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "analysis_templates",
     "templates",
     "appointments",
+    "telephony_settings",
+    "network_group_settings",
 ];
 
 /// Search indexes of a region database: SQLite virtual tables over a product table's

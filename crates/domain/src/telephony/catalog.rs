@@ -162,6 +162,9 @@ struct Parser {
     /// (provider, prefix) → (group, line).
     prefixes: HashMap<(String, String), (String, usize)>,
     errors: Vec<CatalogError>,
+    /// Whether the last group line was accepted (`None` before any): the prefixes of a
+    /// refused group are skipped, its mistake already reported.
+    last_group: Option<bool>,
 }
 
 impl Parser {
@@ -243,6 +246,7 @@ impl Parser {
     }
 
     fn group(&mut self, n: usize, [provider, country, id, name, inbound, outbound, default]: [&&str; 7]) {
+        self.last_group = Some(false);
         let mut ok = true;
         match self.providers.iter().find(|p| p.id == **provider) {
             None => {
@@ -271,6 +275,7 @@ impl Parser {
             return;
         };
         if self.declare('g', "group", id, n) {
+            self.last_group = Some(true);
             self.groups.push(NetworkGroup {
                 provider: provider.to_string(),
                 country: country.to_string(),
@@ -285,9 +290,12 @@ impl Parser {
     }
 
     fn prefix_list(&mut self, n: usize, list: &str) {
-        let Some(group) = self.groups.last() else {
-            return self.fail(n, "prefixes come after the group they belong to");
-        };
+        match self.last_group {
+            None => return self.fail(n, "prefixes come after the group they belong to"),
+            Some(false) => return,
+            Some(true) => {}
+        }
+        let group = self.groups.last().expect("an accepted group");
         let (provider, gid, country) = (group.provider.clone(), group.id.clone(), group.country.clone());
         let calling =
             self.countries.iter().find(|c| c.code == country).map(|c| c.calling_code.clone()).unwrap_or_default();

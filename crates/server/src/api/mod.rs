@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod regions;
 pub mod system;
 pub mod team;
+pub mod telephony;
 pub mod templates;
 pub mod views;
 pub mod workspaces;
@@ -89,6 +90,11 @@ pub fn routes() -> Routes {
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/phone-numbers/{id}", Workspace(P::PhoneNumbersEdit), numbers::assign)
         .add(Method::DELETE, "/api/v1/workspaces/{ws}/phone-numbers/{id}", Workspace(P::PhoneNumbersDelete), numbers::release)
         .add(Method::POST, "/api/v1/workspaces/{ws}/phone-numbers/{id}/transfer", Workspace(P::PhoneNumbersTransfer), numbers::transfer)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/telephony", Workspace(P::TelephonyView), telephony::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/telephony", Workspace(P::TelephonyEdit), telephony::update)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/telephony/groups", Workspace(P::TelephonyView), telephony::groups)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/telephony/groups/{group}", Workspace(P::TelephonyEdit), telephony::update_group)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/telephony/route", Workspace(P::TelephonyView), telephony::route)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsView), contacts::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsCreate), contacts::create)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/export", Workspace(P::ContactsExport), contacts::export)

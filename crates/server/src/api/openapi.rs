@@ -26,6 +26,8 @@ use crate::api;
         api::templates::get_analysis, api::templates::update_analysis, api::templates::delete_analysis,
         api::numbers::available, api::numbers::list, api::numbers::buy, api::numbers::get, api::numbers::assign,
         api::numbers::release, api::numbers::transfer,
+        api::telephony::get, api::telephony::update, api::telephony::groups, api::telephony::update_group,
+        api::telephony::route,
         api::imports::create, api::imports::list, api::imports::get, api::imports::errors,
         api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,
         api::team::list_invitations, api::team::invite, api::team::resend, api::team::revoke, api::team::accept,

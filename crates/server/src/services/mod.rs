@@ -15,5 +15,6 @@ pub mod lifecycle;
 pub mod numbers;
 pub mod roles;
 pub mod team;
+pub mod telephony;
 pub mod templates;
 pub mod workspaces;

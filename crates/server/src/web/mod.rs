@@ -12,6 +12,7 @@ pub mod keys;
 pub mod numbers;
 pub mod prompt_templates;
 pub mod team;
+pub mod telephony;
 pub mod templates;
 pub mod workspaces;
 
@@ -75,6 +76,9 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/templates/{id}/delete", Workspace(P::TemplatesDelete), prompt_templates::delete)
         .add(Method::GET, "/settings/workspace", Workspace(P::SettingsView), agents::settings)
         .add(Method::POST, "/settings/workspace", Workspace(P::SettingsEdit), agents::save_settings)
+        .add(Method::GET, "/settings/telephony", Workspace(P::TelephonyView), telephony::show)
+        .add(Method::POST, "/settings/telephony", Workspace(P::TelephonyEdit), telephony::save)
+        .add(Method::POST, "/settings/telephony/groups/{group}", Workspace(P::TelephonyEdit), telephony::toggle)
         .add(Method::GET, "/settings/team", Workspace(P::MembersView), team::team)
         .add(Method::POST, "/settings/team/invitations", Workspace(P::MembersInvite), team::invite)
         .add(Method::POST, "/settings/team/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)

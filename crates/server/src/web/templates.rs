@@ -46,6 +46,7 @@ impl Templates {
             "agents.html",
             "agent.html",
             "settings.html",
+            "telephony.html",
             "templates.html",
             "template.html",
             "audit.html",

@@ -364,3 +364,34 @@ async fn w8_browser_default_settings_an_agent_and_a_template_preview() {
     }
     b.quit().await;
 }
+
+/// N2, N4: Settings → Telephony Config: search by prefix, enable a network group with its
+/// toggle, then switch the view to SIP/BYOC and see its flat-rate row and single toggle.
+#[tokio::test]
+async fn n2_browser_search_enable_a_group_and_see_sip_byoc() {
+    let app = spawn_app().await;
+    let person = email("telephony");
+    let u = app.signup(&person, "Calls Inc").await;
+    app.set_plan(&u.account_id, "professional").await;
+    let ws = format!("/api/v1/workspaces/{}", u.workspace_id);
+    let b = Browser::start().await;
+    sign_in(&b, &app.base, &person).await;
+
+    b.click("nav.links a[href='/settings/telephony']").await;
+    b.set_value("#group-search input[name=q]", "+1415").await;
+    b.click("#group-search button[type=submit]").await;
+    b.expect_text("#groups tr[data-group='us-all'] td:first-child", "United States").await;
+    let row = b.text("#groups tr[data-group='us-all']").await;
+    assert!(row.contains("Disabled") && row.contains("+1415"), "{row}");
+    assert!(row.contains('₹'), "the professional plan shows rates: {row}");
+    b.click("#groups tr[data-group='us-all'] input.group-toggle").await;
+    b.expect_text(".notice", "United States landline and mobile enabled.").await;
+    let r = app.get(&format!("{ws}/telephony/route?to=%2B14155550100"), &u.token).await.expect(200);
+    assert_eq!(r["network_group"], "us-all");
+
+    b.click("#provider-view select[name=provider] option[value='sip']").await;
+    b.expect_text("#sip-row td:first-child", "Your own SIP trunk (BYOC), every destination").await;
+    let sip = b.text("#sip-row").await;
+    assert!(sip.contains("/ min") && sip.contains("Disabled"), "{sip}");
+    b.quit().await;
+}

@@ -21,6 +21,7 @@ mod roles;
 mod route_table;
 mod smtp;
 mod team;
+mod telephony;
 mod templates;
 mod webdriver;
 mod workspaces;

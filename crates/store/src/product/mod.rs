@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod dependents;
 pub mod imports;
 pub mod phone_numbers;
+pub mod telephony;
 pub mod templates;
 
 use crate::access::Scope;
