@@ -131,10 +131,35 @@ enum AdminCommand {
         #[arg(long, default_value = "starter")]
         plan: String,
     },
+    /// The account's shared wallet (paise: 100 paise = ₹1).
+    Wallet {
+        #[command(subcommand)]
+        command: WalletCommand,
+    },
     /// The telephony catalog: providers, countries, network groups, rates and prefixes.
     Telephony {
         #[command(subcommand)]
         command: TelephonyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WalletCommand {
+    /// Add money to an account's wallet.
+    Credit {
+        #[arg(long)]
+        account: String,
+        /// Paise (100 paise = ₹1).
+        #[arg(long)]
+        amount: i64,
+        /// What the credit is (shown in the ledger).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Balance, reserved amount and the latest ledger entries.
+    Show {
+        #[arg(long)]
+        account: String,
     },
 }
 
@@ -333,6 +358,40 @@ async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
             println!("workspace {} ({})", s.workspace.name, s.workspace.id);
             Ok(())
         }
+        AdminCommand::Wallet { command: WalletCommand::Credit { account, amount, note } } => {
+            let balance = callplane_server::services::wallet::credit(state, &account, amount, &note)
+                .await
+                .map_err(|e| anyhow!("{}", e.detail))?;
+            println!("credited {} to {account}; balance {}", rupees(amount), rupees(balance));
+            Ok(())
+        }
+        AdminCommand::Wallet { command: WalletCommand::Show { account } } => {
+            let mut conn = state.db.conn().await?;
+            let a = callplane_store::accounts::get(&mut conn, &account)
+                .await?
+                .ok_or_else(|| anyhow!("no account {account}"))?;
+            let (w, entries) = callplane_server::services::wallet::statement(state, &a, None, 20)
+                .await
+                .map_err(|e| anyhow!("{}", e.detail))?;
+            println!(
+                "{}: balance {}, reserved {}, available {}",
+                a.name,
+                rupees(w.balance),
+                rupees(w.reserved),
+                rupees(w.available())
+            );
+            for e in entries {
+                println!(
+                    "  {} {:<6} {:>12} → {:>12}  {}",
+                    e.id,
+                    e.kind,
+                    rupees(e.amount),
+                    rupees(e.balance_after),
+                    e.note
+                );
+            }
+            Ok(())
+        }
         AdminCommand::Telephony { command: TelephonyCommand::Load { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             match callplane_server::services::telephony::load(state, &text).await? {
@@ -376,4 +435,10 @@ async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Paise as rupees (`₹1,234.50` without the grouping: `₹1234.50`).
+fn rupees(paise: i64) -> String {
+    let sign = if paise < 0 { "-" } else { "" };
+    format!("{sign}₹{}.{:02}", paise.abs() / 100, paise.abs() % 100)
 }

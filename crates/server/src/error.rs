@@ -38,6 +38,7 @@ codes! {
     SessionRequired => (FORBIDDEN, "session_required", "This needs a signed-in user"),
     RoleAboveOwn => (FORBIDDEN, "role_above_own", "You cannot grant or manage a role above your own"),
     PlanRequired => (FORBIDDEN, "plan_required", "The account's plan does not include this"),
+    InsufficientFunds => (PAYMENT_REQUIRED, "insufficient_funds", "The wallet cannot cover this"),
     InvitationEmailMismatch => (FORBIDDEN, "invitation_email_mismatch", "The invitation is for another email address"),
     SignupDisabled => (FORBIDDEN, "signup_disabled", "Sign-up is disabled on this installation"),
     NoWorkspace => (FORBIDDEN, "no_workspace", "You do not have access to any workspace yet"),

@@ -33,6 +33,7 @@ pub mod schema;
 pub mod sessions;
 pub mod telephony_catalogs;
 pub mod users;
+pub mod wallet;
 pub mod workspaces;
 
 #[cfg(feature = "test-fixtures")]

@@ -30,6 +30,9 @@ pub const CONTROL_TABLES: &[&str] = &[
     "login_failures",
     "carrier_allocations",
     "telephony_catalogs",
+    "wallets",
+    "wallet_holds",
+    "wallet_entries",
 ];
 
 /// Tables of a region database (the product data of its workspaces).

@@ -19,6 +19,7 @@ pub mod team;
 pub mod telephony;
 pub mod templates;
 pub mod views;
+pub mod wallet;
 pub mod workspaces;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -111,6 +112,7 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/api/v1/accounts/{acct}/api-keys", Account(P::ApiKeysView), keys::list_org)
         .add(Method::POST, "/api/v1/accounts/{acct}/api-keys", Account(P::ApiKeysCreate), keys::create_org)
         .add(Method::DELETE, "/api/v1/accounts/{acct}/api-keys/{id}", Account(P::ApiKeysDelete), keys::revoke_org)
+        .add(Method::GET, "/api/v1/accounts/{acct}/wallet", Account(P::BillingView), wallet::get)
         .add(Method::GET, "/api/v1/accounts/{acct}/roles", Account(P::RolesManage), accounts::list_roles)
         .add(Method::POST, "/api/v1/accounts/{acct}/roles", Account(P::RolesManage), accounts::create_role)
         .add(Method::PATCH, "/api/v1/accounts/{acct}/roles/{role}", Account(P::RolesManage), accounts::update_role)

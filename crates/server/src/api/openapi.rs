@@ -34,7 +34,7 @@ use crate::api;
         api::keys::list, api::keys::create, api::keys::revoke, api::keys::list_org, api::keys::create_org, api::keys::revoke_org,
         api::accounts::list_roles, api::accounts::create_role, api::accounts::update_role, api::accounts::delete_role,
         api::accounts::create_user, api::accounts::grant, api::accounts::withdraw, api::accounts::access_review,
-        api::accounts::audit_log,
+        api::accounts::audit_log, api::wallet::get,
         api::system::healthz, api::system::readyz, api::system::metrics,
         serve,
     ),

@@ -17,4 +17,5 @@ pub mod roles;
 pub mod team;
 pub mod telephony;
 pub mod templates;
+pub mod wallet;
 pub mod workspaces;

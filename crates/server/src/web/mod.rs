@@ -14,6 +14,7 @@ pub mod prompt_templates;
 pub mod team;
 pub mod telephony;
 pub mod templates;
+pub mod wallet;
 pub mod workspaces;
 
 use axum::extract::{Request, State};
@@ -96,6 +97,7 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/account/users", Account(P::MembersInvite), account::create_user)
         .add(Method::POST, "/account/access/grant", Account(P::MembersEdit), account::grant)
         .add(Method::POST, "/account/access/withdraw", Account(P::MembersRemove), account::withdraw)
+        .add(Method::GET, "/account/wallet", Account(P::BillingView), wallet::show)
         .add(Method::GET, "/account/roles", Account(P::RolesManage), account::roles_page)
         .add(Method::POST, "/account/roles", Account(P::RolesManage), account::create_role)
         .add(Method::POST, "/account/roles/{id}", Account(P::RolesManage), account::update_role)

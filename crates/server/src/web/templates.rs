@@ -47,6 +47,7 @@ impl Templates {
             "agent.html",
             "settings.html",
             "telephony.html",
+            "wallet.html",
             "templates.html",
             "template.html",
             "audit.html",

@@ -23,5 +23,6 @@ mod smtp;
 mod team;
 mod telephony;
 mod templates;
+mod wallet;
 mod webdriver;
 mod workspaces;
