@@ -73,8 +73,8 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests. Background
     /// work runs alongside: the access-change listener (PostgreSQL), the email worker,
-    /// the workspace lifecycle worker, the contact import worker and the telephony catalog
-    /// refresher.
+    /// the workspace lifecycle worker, the contact import worker, the telephony catalog
+    /// refresher and the call worker.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
         let workers = [
@@ -83,6 +83,7 @@ impl Application {
             tokio::spawn(crate::services::lifecycle::run_worker(state.clone())),
             tokio::spawn(crate::services::imports::run_worker(state.clone())),
             tokio::spawn(crate::services::telephony::run_refresher(state.clone())),
+            tokio::spawn(crate::services::calls::run_worker(state.clone())),
         ];
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
         for w in workers {

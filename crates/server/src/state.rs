@@ -28,6 +28,8 @@ pub struct Inner {
     pub email_wakeup: tokio::sync::Notify,
     /// Wakes the import worker after an upload is queued.
     pub import_wakeup: tokio::sync::Notify,
+    /// Wakes the call worker after a call is placed.
+    pub call_wakeup: tokio::sync::Notify,
     /// The telephony provider numbers are bought from (the simulated carrier).
     pub provider: Arc<dyn callplane_telephony::Provider>,
     /// The telephony catalog in force with its prefix routes (SPEC N1, N3), rebuilt when
@@ -47,6 +49,7 @@ impl AppState {
             metrics: Default::default(),
             email_wakeup: tokio::sync::Notify::new(),
             import_wakeup: tokio::sync::Notify::new(),
+            call_wakeup: tokio::sync::Notify::new(),
             provider: Arc::new(callplane_telephony::Simulated),
             routes: std::sync::RwLock::new(Arc::new(shipped_routes())),
         }))

@@ -53,6 +53,8 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "appointments",
     "telephony_settings",
     "network_group_settings",
+    "calls",
+    "call_events",
 ];
 
 /// Search indexes of a region database: SQLite virtual tables over a product table's

@@ -225,6 +225,14 @@ pub async fn name_of(ex: &mut impl Executor, workspace_id: &str) -> Result<Optio
         .await)?)
 }
 
+/// The region a workspace's product data lives in (none once it is removed).
+pub async fn region_of(ex: &mut impl Executor, workspace_id: &str) -> Result<Option<String>> {
+    Ok(on!(ex, |c| sqlx::query_scalar("SELECT region FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(c)
+        .await)?)
+}
+
 pub async fn account_of(ex: &mut impl Executor, workspace_id: &str) -> Result<Option<String>> {
     Ok(on!(ex, |c| sqlx::query_scalar("SELECT account_id FROM workspaces WHERE id = $1 AND lifecycle = 'ready'")
         .bind(workspace_id)

@@ -3,8 +3,10 @@
 //! issues) placing calls. [`Simulated`] is a real implementation for development, demos
 //! and tests: a deterministic inventory of realistic numbers per country.
 
+pub mod calls;
 mod simulated;
 
+pub use calls::{Answer, Script};
 pub use simulated::Simulated;
 
 /// A country a provider sells numbers in.
@@ -49,4 +51,8 @@ pub trait Provider: Send + Sync {
     fn search(&self, q: &Search) -> Vec<Offer>;
     /// The inventory's offer for one number, if it sells it.
     fn offer(&self, e164: &str) -> Option<Offer>;
+    /// Hands an outbound call to the carrier and answers how it unfolds. The call
+    /// worker plays the script out on durable state (each step a row update, so a
+    /// restart resumes it); a SIP trunk will report the same steps as they happen.
+    fn place(&self, to_e164: &str) -> Script;
 }

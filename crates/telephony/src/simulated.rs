@@ -215,6 +215,10 @@ impl Provider for Simulated {
             (rest.len() == b.width && n >= b.start && n < b.start + b.count).then(|| b.offer(n - b.start))
         })
     }
+
+    fn place(&self, to_e164: &str) -> crate::Script {
+        crate::calls::simulate(to_e164)
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,6 @@ use axum::Json;
 use callplane_store::access::Scope;
 use callplane_store::audit::{AuditEvent, Filter};
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use utoipa::IntoParams;
 
 use crate::api::export::{csv_document, csv_response};
@@ -36,17 +34,6 @@ pub struct AuditParams {
     pub cursor: Option<String>,
 }
 
-fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
-    v.as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            OffsetDateTime::parse(s, &Rfc3339)
-                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-                .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time"))
-        })
-        .transpose()
-}
-
 impl AuditParams {
     /// The store filter and page size, after validating every parameter.
     pub fn filter(&self) -> ApiResult<(Filter<'_>, i64)> {
@@ -62,8 +49,8 @@ impl AuditParams {
         let filter = Filter {
             action: nonempty(&self.action),
             actor_id: nonempty(&self.actor_id),
-            since_ms: parse_time("since", &self.since)?,
-            until_ms: parse_time("until", &self.until)?,
+            since_ms: crate::api::views::parse_time("since", &self.since)?,
+            until_ms: crate::api::views::parse_time("until", &self.until)?,
             before_id: nonempty(&self.cursor),
         };
         Ok((filter, limit))

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod appointments;
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod contacts;
 pub mod export;
 pub mod imports;
@@ -91,6 +92,10 @@ pub fn routes() -> Routes {
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/phone-numbers/{id}", Workspace(P::PhoneNumbersEdit), numbers::assign)
         .add(Method::DELETE, "/api/v1/workspaces/{ws}/phone-numbers/{id}", Workspace(P::PhoneNumbersDelete), numbers::release)
         .add(Method::POST, "/api/v1/workspaces/{ws}/phone-numbers/{id}/transfer", Workspace(P::PhoneNumbersTransfer), numbers::transfer)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/calls", Workspace(P::CallsCreate), calls::place)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/calls", Workspace(P::CallsView), calls::list)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/calls/{id}", Workspace(P::CallsView), calls::get)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/calls/{id}/cancel", Workspace(P::CallsCreate), calls::cancel)
         .add(Method::GET, "/api/v1/workspaces/{ws}/telephony", Workspace(P::TelephonyView), telephony::get)
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/telephony", Workspace(P::TelephonyEdit), telephony::update)
         .add(Method::GET, "/api/v1/workspaces/{ws}/telephony/groups", Workspace(P::TelephonyView), telephony::groups)
@@ -150,6 +155,16 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
         let axum::extract::Query(v) = axum::extract::Query::<T>::from_request_parts(parts, state).await?;
         Ok(ApiQuery(v))
     }
+}
+
+/// The `Idempotency-Key` header of a request that creates something (a repeated request
+/// with the same key answers what the first one created).
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> ApiResult<Option<&str>> {
+    let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("")).map(str::trim);
+    if key.is_some_and(|k| k.is_empty() || k.len() > 200) {
+        return Err(ApiError::invalid("Idempotency-Key", "must be 1–200 visible characters"));
+    }
+    Ok(key)
 }
 
 /// `?limit=` (default 50, 1–500) and `?cursor=`.

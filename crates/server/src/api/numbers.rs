@@ -155,10 +155,7 @@ pub async fn buy(
     headers: HeaderMap,
     ApiJson(req): ApiJson<BuyRequest>,
 ) -> ApiResult<(StatusCode, Json<PhoneNumberView>)> {
-    let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("")).map(str::trim);
-    if key.is_some_and(|k| k.is_empty() || k.len() > 200) {
-        return Err(ApiError::invalid("Idempotency-Key", "must be 1–200 visible characters"));
-    }
+    let key = crate::api::idempotency_key(&headers)?;
     let n = svc::buy(&state, &scope, &req.e164, key).await?;
     Ok((StatusCode::CREATED, Json((&n).into())))
 }

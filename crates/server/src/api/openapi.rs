@@ -26,6 +26,7 @@ use crate::api;
         api::templates::get_analysis, api::templates::update_analysis, api::templates::delete_analysis,
         api::numbers::available, api::numbers::list, api::numbers::buy, api::numbers::get, api::numbers::assign,
         api::numbers::release, api::numbers::transfer,
+        api::calls::place, api::calls::list, api::calls::get, api::calls::cancel,
         api::telephony::get, api::telephony::update, api::telephony::groups, api::telephony::update_group,
         api::telephony::route,
         api::imports::create, api::imports::list, api::imports::get, api::imports::errors,

@@ -314,3 +314,16 @@ impl From<&callplane_store::members::AccessRow> for AccessRowView {
         }
     }
 }
+
+/// An optional RFC 3339 query parameter as epoch milliseconds (empty is absent).
+pub fn parse_time(field: &str, v: &Option<String>) -> crate::error::ApiResult<Option<i64>> {
+    use time::format_description::well_known::Rfc3339;
+    v.as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            time::OffsetDateTime::parse(s, &Rfc3339).map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64).map_err(
+                |_| crate::error::ApiError::invalid(field, "must be an RFC 3339 time, e.g. 2026-11-24T09:00:00Z"),
+            )
+        })
+        .transpose()
+}

@@ -265,6 +265,13 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> ApiResult<()> 
             ),
         ));
     }
+    let calls = callplane_store::product::calls::count_for_agent(&mut tx, id).await?;
+    if calls > 0 {
+        return Err(ApiError::new(
+            crate::error::Code::AgentInUse,
+            format!("The agent has {calls} call(s) in the call history, which keeps it; deactivate the agent instead."),
+        ));
+    }
     agents::delete(&mut tx, id).await?;
     let before = snapshot(&AgentFields::from(&current));
     Auditor::for_scope(scope, now).record_product(&mut tx, "agent.deleted", ("agent", id), Some(before), None).await?;

@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cache;
+mod calls;
 mod common;
 mod contacts;
 mod data_plane;

@@ -280,8 +280,10 @@ pub async fn get_by_phone(ex: &mut impl InWorkspace, e164: &str) -> Result<Optio
     .await)?)
 }
 
+/// Deletes a contact; its calls stay, no longer pointing at it.
 pub async fn delete(ex: &mut impl InWorkspace, id: &str) -> Result<bool> {
     let ws = ex.workspace_id().to_owned();
+    execute!(ex, "UPDATE calls SET contact_id = NULL WHERE workspace_id = $1 AND contact_id = $2", &ws, id)?;
     Ok(execute!(ex, "DELETE FROM contacts WHERE workspace_id = $1 AND id = $2", &ws, id)? > 0)
 }
 
@@ -363,6 +365,12 @@ async fn rare_in_index(ex: &mut impl InWorkspace, q: &str) -> Result<Option<Stri
 /// Deletes every contact matching `f`; returns how many.
 pub async fn delete_matching(ex: &mut impl InWorkspace, f: &Filter<'_>) -> Result<u64> {
     let ws = ex.workspace_id().to_owned();
+    // Their calls stay, no longer pointing at them.
+    let unlink = filtered!(
+        "UPDATE calls SET contact_id = NULL WHERE workspace_id = $1 AND contact_id IN (SELECT c.id FROM contacts c",
+        ")"
+    );
+    execute!(ex, unlink, &ws, f.tag.map(tag_key), f.do_not_call, f.opted_out, f.q.map(like_pattern))?;
     let sql = filtered!("DELETE FROM contacts AS c", "");
     Ok(execute!(ex, sql, &ws, f.tag.map(tag_key), f.do_not_call, f.opted_out, f.q.map(like_pattern))?)
 }

@@ -6,6 +6,7 @@ pub mod agents;
 pub mod anchors;
 pub mod appointments;
 pub mod audit;
+pub mod calls;
 pub mod contacts;
 pub mod dependents;
 pub mod imports;

@@ -1,0 +1,321 @@
+//! Calls (SPEC P7, B2): placing an outbound call (validated against the workspace's
+//! telephony configuration, priced by its network group, its minimum set aside in the
+//! account's wallet), the lifecycle worker that plays the carrier's steps out on durable
+//! state, cancelling, and settling each call's money exactly once.
+//!
+//! A call's money crosses databases (the call in its region, the wallet in the control
+//! database), so it moves in steps keyed by the call id, each safe to repeat:
+//! 1. hold the minimum (control) — a hold whose call never reaches its region database
+//!    is released by the sweeper;
+//! 2. insert the call (region);
+//! 3. on answer, extend the hold to cover the call's limit as far as the wallet allows
+//!    (control), then mark it in progress with the limit it may talk (region);
+//! 4. when it ends, record duration and cost (region), settle the hold (control), mark
+//!    the call settled (region). A crash between 4's steps leaves an ended, unsettled
+//!    call, which the worker settles again (the wallet charges a call once).
+
+use std::time::Duration;
+
+use callplane_domain::id::new_id;
+use callplane_domain::telephony::{billed_minutes, cost};
+use callplane_store::access::Scope;
+use callplane_store::product::calls::{self, Call, NewCall, Step, Work};
+use callplane_store::product::{agents, contacts, phone_numbers};
+use callplane_store::regions::RegionDb;
+use callplane_telephony::Answer;
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::services::{telephony, wallet};
+use crate::state::AppState;
+
+/// What placing a call asks for.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceInput {
+    pub agent_id: String,
+    /// A number of the workspace to call from; default: one answering for the agent,
+    /// else the workspace's first active number.
+    pub from_number_id: Option<String>,
+    /// The destination, or a contact whose phone it is.
+    pub to: Option<String>,
+    pub contact_id: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Places an outbound call; `false` when the Idempotency-Key named an earlier one.
+pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiResult<(Call, bool)> {
+    if let Some(key) = &input.idempotency_key {
+        if let Some(call) = calls::by_key(&mut scope.read().await?, key).await? {
+            return Ok((call, false));
+        }
+    }
+    let mut read = scope.read().await?;
+    let agent = agents::get(&mut read, &input.agent_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("agent_id", "is not an agent of this workspace"))?;
+    if agent.status != "active" {
+        return Err(ApiError::invalid("agent_id", "is inactive; activate the agent to place calls"));
+    }
+    let from = match &input.from_number_id {
+        Some(id) => phone_numbers::get(&mut read, id)
+            .await?
+            .filter(|n| n.status == "active")
+            .ok_or_else(|| ApiError::invalid("from_number_id", "is not an active number of this workspace"))?,
+        None => {
+            let active = phone_numbers::list(&mut read, Some("active"), None, 500).await?;
+            let agents_own = active.iter().find(|n| n.agent_id.as_deref() == Some(agent.id.as_str())).cloned();
+            agents_own.or_else(|| active.into_iter().next()).ok_or_else(|| {
+                ApiError::invalid("from_number_id", "the workspace has no active number to call from; buy one first")
+            })?
+        }
+    };
+    let (to_raw, contact_id) = match (&input.to, &input.contact_id) {
+        (_, Some(id)) => {
+            let c = contacts::get(&mut read, id)
+                .await?
+                .ok_or_else(|| ApiError::invalid("contact_id", "is not a contact of this workspace"))?;
+            if c.do_not_call || c.opted_out {
+                return Err(ApiError::new(
+                    Code::ContactNotCallable,
+                    format!("The contact is marked {}.", if c.do_not_call { "do not call" } else { "opted out" }),
+                ));
+            }
+            (c.phone.clone(), Some(c.id))
+        }
+        (Some(to), None) => (to.clone(), None),
+        (None, None) => return Err(ApiError::invalid("to", "give a destination number or a contact_id")),
+    };
+    drop(read);
+    let country = crate::services::agents::default_country(state, scope).await?;
+    let to = callplane_domain::contact::parse_phone(&to_raw, &country)
+        .map_err(|e| ApiError::invalid(if contact_id.is_some() { "contact_id" } else { "to" }, e.message))?
+        .e164;
+    let config = telephony::config(state, scope).await?;
+    let (provider, group, rate) = match telephony::route(&config, &to)? {
+        telephony::Route::Group { group, .. } => (config.provider.clone(), Some(group.id), group.outbound_rate),
+        telephony::Route::Sip { flat_rate } => (config.provider.clone(), None, flat_rate),
+    };
+
+    // 1. The minimum (one minute) set aside; 2. the call.
+    let id = new_id("call");
+    wallet::hold(state, scope.account_id(), scope.workspace_id(), &id, rate).await?;
+    let now = state.now();
+    let new = NewCall {
+        id: &id,
+        direction: "outbound",
+        agent_id: Some(&agent.id),
+        phone_number_id: Some(&from.id),
+        contact_id: contact_id.as_deref(),
+        from_e164: &from.e164,
+        to_e164: &to,
+        provider: &provider,
+        network_group: group.as_deref(),
+        rate,
+        held: rate,
+        max_seconds: agent.max_call_seconds,
+        idempotency_key: input.idempotency_key.as_deref(),
+        next_step_at: now,
+    };
+    let created = async {
+        let mut tx = scope.begin().await?;
+        let call = calls::create(&mut tx, &new, now).await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(call)
+    }
+    .await;
+    match created {
+        Ok(call) => {
+            state.call_wakeup.notify_one();
+            Ok((call, true))
+        }
+        Err(e) => {
+            // Not placed: nothing set aside stays (a concurrent request with the same
+            // Idempotency-Key won the race: answer its call).
+            wallet::settle(state, &id, 0, "not placed").await?;
+            if let Some(key) = &input.idempotency_key {
+                if let Some(call) = calls::by_key(&mut scope.read().await?, key).await? {
+                    return Ok((call, false));
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Cancels a call in flight: ringing ends it unanswered; in progress ends it with the
+/// time talked so far, charged by the minute.
+pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call> {
+    let now = state.now();
+    let mut tx = scope.begin().await?;
+    let call = calls::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    if call.has_ended() {
+        return Err(ApiError::new(Code::CallEnded, format!("The call has already ended ({}).", call.status)));
+    }
+    let talked = call.answered_at.map_or(0, |at| ((now - at) / 1000).clamp(0, call.max_seconds));
+    let minutes = billed_minutes(talked);
+    let step = Step {
+        status: "canceled",
+        duration_secs: Some(talked),
+        billed_minutes: Some(minutes),
+        cost: Some(cost(talked, call.rate).min(call.held)),
+        detail: Some("canceled through the API"),
+        ..Step::default()
+    };
+    if !calls::advance(&mut tx, id, &call.status, &step, now).await? {
+        return Err(ApiError::new(Code::CallEnded, "The call changed meanwhile; reload it."));
+    }
+    tx.commit().await?;
+    let call = calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)?;
+    wallet::settle(state, &call.id, call.cost, &format!("call to {}", call.to_e164)).await?;
+    let mut tx = scope.begin().await?;
+    calls::mark_settled(&mut tx, id).await?;
+    tx.commit().await?;
+    calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)
+}
+
+/// Moves one due call a step, or settles an ended one. No region transaction is open
+/// while the wallet (control database) is touched: the steps are ordered instead, and
+/// `advance` only moves a call from the status it was read in.
+async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
+    let now = state.now();
+    let call = {
+        let mut tx = calls::begin_work(region, w).await?;
+        calls::get(&mut tx, &w.id).await?
+    };
+    let Some(call) = call else { return Ok(()) };
+    if call.has_ended() {
+        if !call.settled {
+            settle_ended(state, region, w, &call).await?;
+        }
+        return Ok(());
+    }
+    if call.next_step_at.is_none_or(|at| at > now) {
+        return Ok(());
+    }
+    let script = state.provider.place(&call.to_e164);
+    let step = match (call.status.as_str(), script.answer) {
+        ("queued", _) => Step { status: "ringing", next_step_at: Some(now + script.ring_ms), ..Step::default() },
+        ("ringing", Answer::Talk { seconds }) => {
+            // 3. Answered: the hold grows to cover the call's limit, as far as the
+            // wallet allows; the call talks at most what it covers.
+            let up_to = cost(call.max_seconds, call.rate);
+            let held = wallet::extend(state, &call.id, up_to).await?;
+            let covered = if call.rate == 0 { call.max_seconds } else { held / call.rate * 60 };
+            let limit = call.max_seconds.min(covered);
+            let talk = seconds.min(limit);
+            Step {
+                status: "in-progress",
+                next_step_at: Some(now + talk * 1000),
+                answered_at: Some(now),
+                max_seconds: Some(limit),
+                held: Some(held),
+                duration_secs: Some(talk),
+                ..Step::default()
+            }
+        }
+        ("ringing", Answer::Busy) => ended("busy", None),
+        ("ringing", Answer::NoAnswer) => ended("no-answer", None),
+        ("ringing", Answer::Failed { code }) => ended("failed", Some(code)),
+        ("in-progress", _) => {
+            let talked = call.duration_secs;
+            Step {
+                status: "completed",
+                billed_minutes: Some(billed_minutes(talked)),
+                cost: Some(cost(talked, call.rate).min(call.held)),
+                ..Step::default()
+            }
+        }
+        _ => return Ok(()),
+    };
+    let mut tx = calls::begin_work(region, w).await?;
+    let moved = calls::advance(&mut tx, &call.id, &call.status, &step, now).await?;
+    let after = calls::get(&mut tx, &call.id).await?;
+    tx.commit().await?;
+    if let Some(after) = after.filter(|c| moved && c.has_ended()) {
+        settle_ended(state, region, w, &after).await?;
+    }
+    Ok(())
+}
+
+/// 4. An ended call's money: the wallet charges it (once), then the call is marked.
+async fn settle_ended(state: &AppState, region: &RegionDb, w: &Work, call: &Call) -> ApiResult<()> {
+    wallet::settle(state, &call.id, call.cost, &format!("call to {}", call.to_e164)).await?;
+    let mut tx = calls::begin_work(region, w).await?;
+    calls::mark_settled(&mut tx, &call.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn ended(status: &'static str, code: Option<u16>) -> Step<'static> {
+    Step {
+        status,
+        duration_secs: Some(0),
+        billed_minutes: Some(0),
+        cost: Some(0),
+        error: code
+            .map(|c| if c == 503 { "the carrier refused the call (503)" } else { "the carrier refused the call" }),
+        ..Step::default()
+    }
+}
+
+/// One pass over every region database: each due call moves a step, each ended call
+/// is settled. Returns how many calls it touched.
+pub async fn work_once(state: &AppState) -> usize {
+    let mut touched = 0;
+    for region in state.regions.databases() {
+        let due = match calls::due(region, state.now(), 200).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading due calls");
+                continue;
+            }
+        };
+        for w in &due {
+            touched += 1;
+            if let Err(e) = step(state, region, w).await {
+                tracing::warn!(call = %w.id, error = %e.detail, "advancing a call; retried on the next pass");
+            }
+        }
+    }
+    touched
+}
+
+/// Releases holds whose call never reached its region database (a crash between the
+/// hold and the insert), once they are older than `grace_ms`.
+pub async fn sweep_holds(state: &AppState, grace_ms: i64) -> ApiResult<usize> {
+    let mut conn = state.db.conn().await?;
+    let holds = callplane_store::wallet::held_before(&mut conn, state.now() - grace_ms, 200).await?;
+    let mut released = 0;
+    for h in holds {
+        let region = callplane_store::workspaces::region_of(&mut conn, &h.workspace_id).await?;
+        let db = region.as_deref().and_then(|r| state.regions.get(r)).map(|r| &r.db);
+        let exists = match db {
+            Some(db) => calls::exists(db, &h.workspace_id, &h.call_id).await?,
+            None => false, // the workspace is gone: nothing will settle it
+        };
+        if !exists && wallet::settle(state, &h.call_id, 0, "never placed").await?.is_some() {
+            released += 1;
+        }
+    }
+    Ok(released)
+}
+
+/// Plays calls out: woken when a call is placed or cancelled, otherwise every second;
+/// sweeps holds without a call every minute.
+pub async fn run_worker(state: AppState) {
+    let mut last_sweep = 0;
+    loop {
+        let touched = work_once(&state).await;
+        if state.now() - last_sweep > 60_000 {
+            last_sweep = state.now();
+            if let Err(e) = sweep_holds(&state, 5 * 60_000).await {
+                tracing::warn!(error = %e.detail, "sweeping wallet holds");
+            }
+        }
+        if touched == 0 {
+            tokio::select! {
+                _ = state.call_wakeup.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Calls (SPEC P7) and their timelines, in the workspace's region database. The
+//! lifecycle worker claims calls whose next provider step is due across workspaces
+//! ([`due`], then a [`super::JobTx`] per call).
+
+use super::{InWorkspace, JobTx};
+use crate::error::Result;
+use crate::regions::RegionDb;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Call {
+    pub id: String,
+    pub direction: String,
+    pub status: String,
+    pub agent_id: Option<String>,
+    pub phone_number_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub from_e164: String,
+    pub to_e164: String,
+    pub provider: String,
+    pub network_group: Option<String>,
+    pub rate: i64,
+    pub held: i64,
+    pub max_seconds: i64,
+    pub duration_secs: i64,
+    pub billed_minutes: i64,
+    pub cost: i64,
+    pub settled: bool,
+    pub error: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub next_step_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+impl Call {
+    pub fn has_ended(&self) -> bool {
+        ENDED.contains(&self.status.as_str())
+    }
+}
+
+/// Statuses a call ends in.
+pub const ENDED: &[&str] = &["completed", "busy", "no-answer", "failed", "canceled"];
+
+const COLUMNS: &str = "id, direction, status, agent_id, phone_number_id, contact_id, from_e164, to_e164, provider,
+    network_group, rate, held, max_seconds, duration_secs, billed_minutes, cost, settled, error, idempotency_key,
+    next_step_at, created_at, updated_at, answered_at, ended_at";
+
+/// A new call's fields.
+#[derive(Debug, Clone)]
+pub struct NewCall<'a> {
+    pub id: &'a str,
+    pub direction: &'a str,
+    pub agent_id: Option<&'a str>,
+    pub phone_number_id: Option<&'a str>,
+    pub contact_id: Option<&'a str>,
+    pub from_e164: &'a str,
+    pub to_e164: &'a str,
+    pub provider: &'a str,
+    pub network_group: Option<&'a str>,
+    pub rate: i64,
+    pub held: i64,
+    pub max_seconds: i64,
+    pub idempotency_key: Option<&'a str>,
+    pub next_step_at: i64,
+}
+
+/// Inserts a queued call with the first event of its timeline.
+pub async fn create(ex: &mut impl InWorkspace, c: &NewCall<'_>, now: i64) -> Result<Call> {
+    let ws = ex.workspace_id().to_owned();
+    let call: Call = on!(ex, |conn| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO calls (workspace_id, id, direction, status, agent_id, phone_number_id, contact_id, from_e164,
+                            to_e164, provider, network_group, rate, held, max_seconds, duration_secs, billed_minutes,
+                            cost, settled, idempotency_key, next_step_at, created_at, updated_at)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, 0, 0, false, $14, $15, $16, $16)
+         RETURNING {COLUMNS}"
+    )))
+    .bind(&ws)
+    .bind(c.id)
+    .bind(c.direction)
+    .bind(c.agent_id)
+    .bind(c.phone_number_id)
+    .bind(c.contact_id)
+    .bind(c.from_e164)
+    .bind(c.to_e164)
+    .bind(c.provider)
+    .bind(c.network_group)
+    .bind(c.rate)
+    .bind(c.held)
+    .bind(c.max_seconds)
+    .bind(c.idempotency_key)
+    .bind(c.next_step_at)
+    .bind(now)
+    .fetch_one(conn)
+    .await)?;
+    add_event(ex, c.id, "queued", now, None).await?;
+    Ok(call)
+}
+
+async fn add_event(
+    ex: &mut impl InWorkspace,
+    call_id: &str,
+    status: &str,
+    at: i64,
+    detail: Option<&str>,
+) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(
+        ex,
+        "INSERT INTO call_events (workspace_id, call_id, seq, status, at, detail)
+         SELECT $1, $2, coalesce(max(seq), 0) + 1, $3, $4, $5 FROM call_events WHERE workspace_id = $1 AND call_id = $2",
+        &ws,
+        call_id,
+        status,
+        at,
+        detail
+    )?;
+    Ok(())
+}
+
+pub async fn get(ex: &mut impl InWorkspace, id: &str) -> Result<Option<Call>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM calls WHERE workspace_id = $1 AND id = $2"
+    )))
+    .bind(&ws)
+    .bind(id)
+    .fetch_optional(c)
+    .await)?)
+}
+
+pub async fn by_key(ex: &mut impl InWorkspace, key: &str) -> Result<Option<Call>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM calls WHERE workspace_id = $1 AND idempotency_key = $2"
+    )))
+    .bind(&ws)
+    .bind(key)
+    .fetch_optional(c)
+    .await)?)
+}
+
+/// Which calls a list selects.
+#[derive(Debug, Default, Clone)]
+pub struct Filter<'a> {
+    pub status: Option<&'a str>,
+    pub direction: Option<&'a str>,
+    pub agent_id: Option<&'a str>,
+    pub phone_number_id: Option<&'a str>,
+    /// Created at or after (ms).
+    pub from: Option<i64>,
+    /// Created before (ms).
+    pub to: Option<i64>,
+}
+
+/// One page, newest first, older than the `before_id` cursor.
+pub async fn list(ex: &mut impl InWorkspace, f: &Filter<'_>, before_id: Option<&str>, limit: i64) -> Result<Vec<Call>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM calls WHERE workspace_id = $1
+           AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR direction = $3) AND ($4 IS NULL OR agent_id = $4)
+           AND ($5 IS NULL OR phone_number_id = $5) AND ($6 IS NULL OR created_at >= $6)
+           AND ($7 IS NULL OR created_at < $7) AND ($8 IS NULL OR id < $8)
+         ORDER BY id DESC LIMIT $9"
+    )))
+    .bind(&ws)
+    .bind(f.status)
+    .bind(f.direction)
+    .bind(f.agent_id)
+    .bind(f.phone_number_id)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(before_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Event {
+    pub seq: i64,
+    pub status: String,
+    pub at: i64,
+    pub detail: Option<String>,
+}
+
+pub async fn timeline(ex: &mut impl InWorkspace, call_id: &str) -> Result<Vec<Event>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(
+        "SELECT CAST(seq AS BIGINT) AS seq, status, at, detail FROM call_events
+         WHERE workspace_id = $1 AND call_id = $2 ORDER BY seq"
+    )
+    .bind(&ws)
+    .bind(call_id)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// A step of the lifecycle: the new status, when the next step is due (`None`: the call
+/// has ended), and what it sets.
+#[derive(Debug, Clone, Default)]
+pub struct Step<'a> {
+    pub status: &'a str,
+    pub next_step_at: Option<i64>,
+    pub answered_at: Option<i64>,
+    pub max_seconds: Option<i64>,
+    pub held: Option<i64>,
+    pub duration_secs: Option<i64>,
+    pub billed_minutes: Option<i64>,
+    pub cost: Option<i64>,
+    pub error: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+/// Moves a call from `from` (its status as read) to `step`; `false` when it had moved
+/// meanwhile (cancelled, or stepped by another worker).
+pub async fn advance(ex: &mut impl InWorkspace, id: &str, from: &str, step: &Step<'_>, now: i64) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    let ended = ENDED.contains(&step.status);
+    let moved = execute!(
+        ex,
+        "UPDATE calls SET status = $3, next_step_at = $4, answered_at = coalesce($5, answered_at),
+                max_seconds = coalesce($6, max_seconds), held = coalesce($7, held),
+                duration_secs = coalesce($8, duration_secs), billed_minutes = coalesce($9, billed_minutes),
+                cost = coalesce($10, cost), error = coalesce($11, error),
+                ended_at = CASE WHEN $12 THEN $13 ELSE ended_at END, updated_at = $13
+         WHERE workspace_id = $1 AND id = $2 AND status = $14",
+        &ws,
+        id,
+        step.status,
+        step.next_step_at,
+        step.answered_at,
+        step.max_seconds,
+        step.held,
+        step.duration_secs,
+        step.billed_minutes,
+        step.cost,
+        step.error,
+        ended,
+        now,
+        from
+    )? > 0;
+    if moved {
+        add_event(ex, id, step.status, now, step.detail).await?;
+    }
+    Ok(moved)
+}
+
+pub async fn mark_settled(ex: &mut impl InWorkspace, id: &str) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(ex, "UPDATE calls SET settled = true WHERE workspace_id = $1 AND id = $2", &ws, id)?;
+    Ok(())
+}
+
+/// A call the worker has to act on, with the workspace it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Work {
+    pub workspace_id: String,
+    pub account_id: String,
+    pub id: String,
+}
+
+/// Calls of this region database whose next provider step is due, or that ended without
+/// their money settled: the lifecycle worker's work.
+pub async fn due(region: &RegionDb, now: i64, limit: i64) -> Result<Vec<Work>> {
+    let mut conn = region.conn().await?;
+    Ok(on!(&mut conn, |c| sqlx::query_as(
+        "SELECT c.workspace_id, a.account_id, c.id FROM calls c
+         JOIN workspace_anchors a ON a.workspace_id = c.workspace_id
+         WHERE (c.next_step_at IS NOT NULL AND c.next_step_at <= $1) OR (c.ended_at IS NOT NULL AND NOT c.settled)
+         ORDER BY c.next_step_at LIMIT $2"
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// A transaction on a call's workspace, for the lifecycle worker; on PostgreSQL the
+/// call's row is locked, so replicas working on the same call take turns.
+pub async fn begin_work(region: &RegionDb, w: &Work) -> Result<JobTx> {
+    let mut tx = JobTx::new(region.begin().await?, &w.workspace_id, &w.account_id);
+    if crate::db::Raw::is_postgres(&mut tx) {
+        execute!(
+            &mut tx,
+            "SELECT 1 FROM calls WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+            &w.workspace_id,
+            &w.id
+        )?;
+    }
+    Ok(tx)
+}
+
+/// Whether a call exists in this region database (the wallet sweeper's question).
+pub async fn exists(region: &RegionDb, workspace_id: &str, id: &str) -> Result<bool> {
+    let mut conn = region.conn().await?;
+    let n: i64 =
+        on!(&mut conn, |c| sqlx::query_scalar("SELECT count(*) FROM calls WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_one(c)
+            .await)?;
+    Ok(n > 0)
+}
+
+/// Calls of the agent (an agent with calls is kept for their history).
+pub async fn count_for_agent(ex: &mut impl InWorkspace, agent_id: &str) -> Result<i64> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_scalar("SELECT count(*) FROM calls WHERE workspace_id = $1 AND agent_id = $2")
+        .bind(&ws)
+        .bind(agent_id)
+        .fetch_one(c)
+        .await)?)
+}
