@@ -57,6 +57,7 @@ codes! {
     AppointmentConflict => (CONFLICT, "appointment_conflict", "The slot overlaps another booked appointment"),
     ContactNotCallable => (CONFLICT, "contact_not_callable", "The contact is marked do not call or opted out"),
     CallEnded => (CONFLICT, "call_ended", "The call has already ended"),
+    CallsInFlight => (CONFLICT, "calls_in_flight", "Calls of the workspace are still in flight"),
     AgentInUse => (CONFLICT, "agent_in_use", "The agent still has appointments, numbers or calls"),
     TemplateInUse => (CONFLICT, "template_in_use", "Agents still use this template"),
     NumberUnavailable => (CONFLICT, "number_unavailable", "The number is no longer available"),

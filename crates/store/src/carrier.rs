@@ -99,3 +99,14 @@ pub async fn reassign(
         phone_number_id
     )? > 0)
 }
+
+/// Who holds a number: where the carrier delivers an inbound call.
+pub async fn holder(ex: &mut impl Executor, provider: &str, e164: &str) -> Result<Option<Allocation>> {
+    Ok(on!(ex, |c| sqlx::query_as(
+        "SELECT e164, workspace_id, phone_number_id FROM carrier_allocations WHERE provider = $1 AND e164 = $2"
+    )
+    .bind(provider)
+    .bind(e164)
+    .fetch_optional(c)
+    .await)?)
+}

@@ -125,21 +125,18 @@ pub async fn count_control_rows(ex: &mut impl Executor, workspace_id: &str) -> R
     .await
 }
 
-/// Row counts per product table for one workspace (on its region database).
+/// Row counts per product table for one workspace (on its region database): every
+/// table of [`crate::schema::PRODUCT_TABLES`], so a new table is counted without being
+/// listed here.
 pub async fn count_product_rows(ex: &mut impl Raw, workspace_id: &str) -> Result<Vec<(&'static str, i64)>> {
-    count(
-        ex,
-        workspace_id,
-        &[
-            ("workspace_anchors", "SELECT COUNT(*) FROM workspace_anchors WHERE workspace_id = $1"),
-            ("agents", "SELECT COUNT(*) FROM agents WHERE workspace_id = $1"),
-            ("phone_numbers", "SELECT COUNT(*) FROM phone_numbers WHERE workspace_id = $1"),
-            ("product_audit_events", "SELECT COUNT(*) FROM product_audit_events WHERE workspace_id = $1"),
-            ("contacts", "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1"),
-            ("contact_tags", "SELECT COUNT(*) FROM contact_tags WHERE workspace_id = $1"),
-        ],
-    )
-    .await
+    let mut out = Vec::new();
+    for &table in crate::schema::PRODUCT_TABLES.iter().filter(|t| !t.ends_with("_migrations")) {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE workspace_id = $1");
+        let n: i64 =
+            on!(ex, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(workspace_id).fetch_one(c).await)?;
+        out.push((table, n));
+    }
+    Ok(out)
 }
 
 async fn count(

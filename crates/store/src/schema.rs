@@ -55,6 +55,7 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "network_group_settings",
     "calls",
     "call_events",
+    "call_artifacts",
 ];
 
 /// Search indexes of a region database: SQLite virtual tables over a product table's

@@ -1,12 +1,13 @@
 //! Telephony providers. [`Provider`] is what callplane asks of a carrier: which
-//! countries it serves, its inventory of numbers with their monthly price, and (in later
-//! issues) placing calls. [`Simulated`] is a real implementation for development, demos
+//! countries it serves, its inventory of numbers with their monthly price, placing and
+//! receiving calls, and their recordings. [`Simulated`] is a real implementation for development, demos
 //! and tests: a deterministic inventory of realistic numbers per country.
 
 pub mod calls;
+pub mod media;
 mod simulated;
 
-pub use calls::{Answer, Script};
+pub use calls::{Answer, Outcome, Script, Speaker, Turn};
 pub use simulated::Simulated;
 
 /// A country a provider sells numbers in.
@@ -55,4 +56,10 @@ pub trait Provider: Send + Sync {
     /// worker plays the script out on durable state (each step a row update, so a
     /// restart resumes it); a SIP trunk will report the same steps as they happen.
     fn place(&self, to_e164: &str) -> Script;
+    /// How an inbound call from `from_e164` unfolds once the agent picks up.
+    fn receive(&self, from_e164: &str) -> Script;
+    /// The recording of an answered call that talked `talk_secs` with `turns` said, as
+    /// a WAV file. The simulated carrier renders it from the conversation; a SIP trunk
+    /// records the media it carried.
+    fn recording(&self, turns: &[Turn], talk_secs: i64) -> Vec<u8>;
 }

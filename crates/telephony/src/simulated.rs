@@ -219,6 +219,14 @@ impl Provider for Simulated {
     fn place(&self, to_e164: &str) -> crate::Script {
         crate::calls::simulate(to_e164)
     }
+
+    fn receive(&self, from_e164: &str) -> crate::Script {
+        crate::calls::simulate_inbound(from_e164)
+    }
+
+    fn recording(&self, turns: &[crate::Turn], talk_secs: i64) -> Vec<u8> {
+        crate::media::render_wav(turns, talk_secs)
+    }
 }
 
 #[cfg(test)]

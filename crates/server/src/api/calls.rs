@@ -2,19 +2,25 @@
 //! cancel one in flight.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use callplane_store::product::calls::{self, Call, Event, Filter};
+use callplane_store::product::calls::{self, Artifacts, Call, Event, Filter};
+use callplane_store::product::phone_numbers;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::export::{csv_line, csv_stream};
 use crate::api::numbers::Money;
 use crate::api::views::{parse_time, rfc3339, Page, Problem};
 use crate::api::{idempotency_key, keyset_page, ApiJson, ApiQuery};
 use crate::auth::WorkspaceScope;
 use crate::error::{ApiError, ApiResult};
+use crate::services::call_outputs;
 use crate::services::calls::{self as svc, PlaceInput};
 use crate::state::AppState;
+use callplane_domain::permission::Permission;
+use callplane_store::access::Scope;
 
 fn inr(amount: i64) -> Money {
     Money { amount, currency: "INR".into() }
@@ -50,21 +56,92 @@ pub struct CallView {
     pub provider: String,
     /// The network group that prices it (none on SIP/BYOC).
     pub network_group: Option<String>,
-    /// Per minute.
-    pub rate: Money,
+    /// Per minute (shown to callers holding `billing_view`).
+    pub rate: Option<Money>,
     pub duration_secs: i64,
     /// Started minutes.
     pub billed_minutes: i64,
-    pub cost: Money,
+    /// Shown to callers holding `billing_view`.
+    pub cost: Option<Money>,
     /// The wallet has charged (or released) the call.
     pub settled: bool,
     pub error: Option<String>,
+    /// Why it ended: `hangup`, `agent_limit`, `funds_limit`, `busy`, `no_answer`,
+    /// `carrier_refused`, `canceled`, `no_agent`, `insufficient_funds`.
+    pub end_reason: Option<String>,
     pub created_at: String,
     pub answered_at: Option<String>,
     pub ended_at: Option<String>,
     /// Every status the call went through (on a single call).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<EventView>>,
+    /// What was said (on a single answered call).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<Vec<TurnView>>,
+    /// How the conversation went: `booked`, `callback` or `not_interested`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// The post-call analysis, one value per field of the agent's analysis template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub analysis: Option<serde_json::Value>,
+    /// The recording (a WAV file), fetched with the same credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_secs: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TurnView {
+    /// `agent` or `caller`.
+    pub speaker: String,
+    /// From the answer.
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub text: String,
+}
+
+impl CallView {
+    /// The view for this caller: money only for `billing_view` (SPEC B3).
+    pub fn for_caller(scope: &Scope, call: &Call) -> Self {
+        Self::from(call).priced(scope)
+    }
+
+    fn priced(mut self, scope: &Scope) -> Self {
+        if !scope.can(Permission::BillingView) {
+            self.rate = None;
+            self.cost = None;
+        }
+        self
+    }
+
+    /// The single-call view: the call with its timeline and what it left.
+    pub fn detailed(scope: &Scope, call: &Call, timeline: &[Event], artifacts: Option<&Artifacts>) -> Self {
+        let ws = scope.workspace_id();
+        let mut view = CallView::for_caller(scope, call);
+        view.timeline = Some(timeline.iter().map(EventView::from).collect());
+        if let Some(a) = artifacts {
+            view.transcript = Some(
+                call_outputs::turns(a)
+                    .into_iter()
+                    .map(|t| TurnView {
+                        speaker: t.speaker.as_str().to_owned(),
+                        start_ms: t.start_ms,
+                        end_ms: t.end_ms,
+                        text: t.text,
+                    })
+                    .collect(),
+            );
+            view.outcome = a.outcome.clone();
+            view.analysis = a.analysis.as_deref().and_then(|j| serde_json::from_str(j).ok());
+            if let Some(secs) = a.recording_secs {
+                view.recording_url = Some(format!("/api/v1/workspaces/{ws}/calls/{}/recording", call.id));
+                view.recording_secs = Some(secs);
+            }
+        }
+        view
+    }
 }
 
 impl From<&Call> for CallView {
@@ -80,16 +157,22 @@ impl From<&Call> for CallView {
             to: c.to_e164.clone(),
             provider: c.provider.clone(),
             network_group: c.network_group.clone(),
-            rate: inr(c.rate),
+            rate: Some(inr(c.rate)),
             duration_secs: c.duration_secs,
             billed_minutes: c.billed_minutes,
-            cost: inr(c.cost),
+            cost: Some(inr(c.cost)),
             settled: c.settled,
             error: c.error.clone(),
+            end_reason: c.end_reason.clone(),
             created_at: rfc3339(c.created_at),
             answered_at: c.answered_at.map(rfc3339),
             ended_at: c.ended_at.map(rfc3339),
             timeline: None,
+            transcript: None,
+            outcome: None,
+            analysis: None,
+            recording_url: None,
+            recording_secs: None,
         }
     }
 }
@@ -127,10 +210,10 @@ pub async fn place(
         idempotency_key: idempotency_key(&headers)?.map(str::to_owned),
     };
     let (call, _) = svc::place(&state, &scope, &input).await?;
-    Ok((StatusCode::CREATED, Json((&call).into())))
+    Ok((StatusCode::CREATED, Json(CallView::for_caller(&scope, &call))))
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     pub status: Option<String>,
@@ -150,24 +233,76 @@ pub struct ListParams {
     security(("bearer" = [])), responses((status = 200, body = Page<CallView>), (status = 422, body = Problem)))]
 pub async fn list(scope: WorkspaceScope, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Json<Page<CallView>>> {
     let limit = crate::api::PageParams { limit: q.limit, cursor: None }.limit()?;
-    const STATUSES: &[&str] =
-        &["queued", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"];
-    if q.status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
-        return Err(ApiError::invalid("status", format!("must be one of {}", STATUSES.join(", "))));
-    }
-    if q.direction.as_deref().is_some_and(|d| d != "outbound" && d != "inbound") {
-        return Err(ApiError::invalid("direction", "must be outbound or inbound"));
-    }
-    let f = Filter {
-        status: q.status.as_deref(),
-        direction: q.direction.as_deref(),
-        agent_id: q.agent_id.as_deref(),
-        phone_number_id: q.phone_number_id.as_deref(),
-        from: parse_time("from", &q.from)?,
-        to: parse_time("to", &q.to)?,
-    };
+    let f = q.filter()?;
     let rows = calls::list(&mut scope.read().await?, &f, q.cursor.as_deref(), limit + 1).await?;
-    Ok(Json(keyset_page(&rows, limit, |c| c.id.clone(), |c| CallView::from(c))))
+    Ok(Json(keyset_page(&rows, limit, |c| c.id.clone(), |c| CallView::for_caller(&scope, c))))
+}
+
+impl ListParams {
+    /// The filter these parameters ask for, or which one is malformed.
+    pub fn filter(&self) -> ApiResult<Filter<'_>> {
+        const STATUSES: &[&str] =
+            &["queued", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"];
+        if self.status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+            return Err(ApiError::invalid("status", format!("must be one of {}", STATUSES.join(", "))));
+        }
+        if self.direction.as_deref().is_some_and(|d| d != "outbound" && d != "inbound") {
+            return Err(ApiError::invalid("direction", "must be outbound or inbound"));
+        }
+        Ok(Filter {
+            status: self.status.as_deref(),
+            direction: self.direction.as_deref(),
+            agent_id: self.agent_id.as_deref(),
+            phone_number_id: self.phone_number_id.as_deref(),
+            from: parse_time("from", &self.from)?,
+            to: parse_time("to", &self.to)?,
+        })
+    }
+}
+
+const EXPORT_HEADER: &str = "id,created_at,direction,status,end_reason,from,to,agent_id,phone_number_id,contact_id,\
+network_group,duration_secs,billed_minutes,rate_paise,cost_paise,answered_at,ended_at";
+const EXPORT_BATCH: i64 = 1_000;
+
+/// One call as a CSV line; money only for `billing_view` (empty cells otherwise).
+fn export_line(c: &Call, money: bool) -> String {
+    let paise = |v: i64| if money { v.to_string() } else { String::new() };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    csv_line([
+        c.id.clone(),
+        rfc3339(c.created_at),
+        c.direction.clone(),
+        c.status.clone(),
+        opt(&c.end_reason),
+        c.from_e164.clone(),
+        c.to_e164.clone(),
+        opt(&c.agent_id),
+        opt(&c.phone_number_id),
+        opt(&c.contact_id),
+        opt(&c.network_group),
+        c.duration_secs.to_string(),
+        c.billed_minutes.to_string(),
+        paise(c.rate),
+        paise(c.cost),
+        c.answered_at.map(rfc3339).unwrap_or_default(),
+        c.ended_at.map(rfc3339).unwrap_or_default(),
+    ])
+}
+
+/// The calls a filter selects as CSV (W9), newest first, streamed a page at a time.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/calls/export", tag = "calls", params(("ws" = String, Path), ListParams),
+    security(("bearer" = [])), responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = Problem)))]
+pub async fn export(WorkspaceScope(scope): WorkspaceScope, ApiQuery(q): ApiQuery<ListParams>) -> ApiResult<Response> {
+    q.filter()?;
+    Ok(csv_stream("calls.csv", EXPORT_HEADER, move |cursor: Option<String>| {
+        let (scope, q) = (scope.clone(), q.clone());
+        async move {
+            let rows = calls::list(&mut scope.read().await?, &q.filter()?, cursor.as_deref(), EXPORT_BATCH).await?;
+            let next = (rows.len() as i64 == EXPORT_BATCH).then(|| rows.last().map(|c| c.id.clone())).flatten();
+            let money = scope.can(Permission::BillingView);
+            Ok((rows.iter().map(|c| export_line(c, money)).collect(), next))
+        }
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/calls/{id}", tag = "calls",
@@ -177,9 +312,62 @@ pub async fn get(scope: WorkspaceScope, Path((_, id)): Path<(String, String)>) -
     let mut conn = scope.read().await?;
     let call = calls::get(&mut conn, &id).await?.ok_or_else(ApiError::not_found)?;
     let timeline = calls::timeline(&mut conn, &id).await?;
-    let mut view = CallView::from(&call);
-    view.timeline = Some(timeline.iter().map(EventView::from).collect());
-    Ok(Json(view))
+    let artifacts = calls::artifacts(&mut conn, &id).await?;
+    Ok(Json(CallView::detailed(&scope, &call, &timeline, artifacts.as_ref())))
+}
+
+/// A call's recording as a WAV file, or 404 when there is none (the agent does not
+/// record, the call was not answered, or it is another workspace's call).
+pub async fn recording_response(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Response> {
+    let mut conn = scope.read().await?;
+    let call = calls::get(&mut conn, id).await?.ok_or_else(ApiError::not_found)?;
+    let artifacts = calls::artifacts(&mut conn, id).await?.ok_or_else(ApiError::not_found)?;
+    let secs = artifacts.recording_secs.ok_or_else(ApiError::not_found)?;
+    drop(conn);
+    let wav = state.provider.recording(&call_outputs::turns(&artifacts), secs);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "audio/wav".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{}.wav\"", call.id)),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        wav,
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/calls/{id}/recording", tag = "calls",
+    params(("ws" = String, Path), ("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, content_type = "audio/wav", body = Vec<u8>), (status = 404, body = Problem)))]
+pub async fn recording(
+    State(state): State<AppState>,
+    WorkspaceScope(scope): WorkspaceScope,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    recording_response(&state, &scope, &id).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundRequest {
+    /// The caller (E.164).
+    pub from: String,
+}
+
+/// The simulated carrier delivers a call from `from` to this number: its agent answers
+/// (a number without one answers with an announcement).
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/phone-numbers/{id}/simulate-inbound", tag = "calls",
+    params(("ws" = String, Path), ("id" = String, Path)), request_body = InboundRequest, security(("bearer" = [])),
+    responses((status = 201, body = CallView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn simulate_inbound(
+    State(state): State<AppState>,
+    WorkspaceScope(scope): WorkspaceScope,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<InboundRequest>,
+) -> ApiResult<(StatusCode, Json<CallView>)> {
+    let number = phone_numbers::get(&mut scope.read().await?, &id).await?.ok_or_else(ApiError::not_found)?;
+    let call = svc::receive(&state, &req.from, &number.e164).await?;
+    Ok((StatusCode::CREATED, Json(CallView::for_caller(&scope, &call))))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/calls/{id}/cancel", tag = "calls",
@@ -191,5 +379,5 @@ pub async fn cancel(
     scope: WorkspaceScope,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<CallView>> {
-    Ok(Json((&svc::cancel(&state, &scope, &id).await?).into()))
+    Ok(Json(CallView::for_caller(&scope, &svc::cancel(&state, &scope, &id).await?)))
 }

@@ -94,7 +94,16 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/v1/workspaces/{ws}/phone-numbers/{id}/transfer", Workspace(P::PhoneNumbersTransfer), numbers::transfer)
         .add(Method::POST, "/api/v1/workspaces/{ws}/calls", Workspace(P::CallsCreate), calls::place)
         .add(Method::GET, "/api/v1/workspaces/{ws}/calls", Workspace(P::CallsView), calls::list)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/usage", Workspace(P::BillingView), wallet::usage)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/calls/export", Workspace(P::CallsExport), calls::export)
         .add(Method::GET, "/api/v1/workspaces/{ws}/calls/{id}", Workspace(P::CallsView), calls::get)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/calls/{id}/recording", Workspace(P::CallsView), calls::recording)
+        .add(
+            Method::POST,
+            "/api/v1/workspaces/{ws}/phone-numbers/{id}/simulate-inbound",
+            Workspace(P::CallsCreate),
+            calls::simulate_inbound,
+        )
         .add(Method::POST, "/api/v1/workspaces/{ws}/calls/{id}/cancel", Workspace(P::CallsCreate), calls::cancel)
         .add(Method::GET, "/api/v1/workspaces/{ws}/telephony", Workspace(P::TelephonyView), telephony::get)
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/telephony", Workspace(P::TelephonyEdit), telephony::update)

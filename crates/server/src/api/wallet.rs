@@ -4,15 +4,17 @@
 use axum::extract::State;
 use axum::Json;
 use callplane_store::wallet::Entry;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::numbers::Money;
+use crate::api::views::parse_time;
 use crate::api::views::{rfc3339, Page, Problem};
 use crate::api::{keyset_page, ApiQuery, PageParams};
 use crate::auth::scope::AccountCaller;
-use crate::error::ApiResult;
-use crate::services::wallet as svc;
+use crate::auth::WorkspaceScope;
+use crate::error::{ApiError, ApiResult};
+use crate::services::wallet::{self as svc, Period};
 use crate::state::AppState;
 
 fn inr(amount: i64) -> Money {
@@ -77,5 +79,72 @@ pub async fn get(
         reserved: inr(w.reserved),
         available: inr(w.available()),
         entries: keyset_page(&entries, limit, |e| e.id.clone(), |e| EntryView::from(e)),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UsageParams {
+    /// `day` (default) or `month`, in UTC.
+    pub period: Option<String>,
+    /// From the period holding this time (RFC 3339; default: 30 days or 12 months ago).
+    pub from: Option<String>,
+    /// Up to this time (RFC 3339; default: now).
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageBucket {
+    /// The period's first instant (UTC).
+    pub start: String,
+    /// Calls charged in it.
+    pub calls: i64,
+    pub cost: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageView {
+    pub workspace_id: String,
+    /// `day` or `month`.
+    pub period: String,
+    pub calls: i64,
+    pub cost: Money,
+    /// Every period of the range, oldest first (empty ones too).
+    pub buckets: Vec<UsageBucket>,
+}
+
+/// The workspace's usage of the account's wallet per day or month (SPEC B3), for
+/// callers holding `billing_view` in it.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/usage", tag = "billing",
+    params(("ws" = String, Path), UsageParams), security(("bearer" = [])),
+    responses((status = 200, body = UsageView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn usage(
+    State(state): State<AppState>,
+    WorkspaceScope(scope): WorkspaceScope,
+    ApiQuery(q): ApiQuery<UsageParams>,
+) -> ApiResult<Json<UsageView>> {
+    let (period, max, default_span) = match q.period.as_deref().unwrap_or("day") {
+        "day" => (Period::Day, 400, 29 * 86_400_000),
+        "month" => (Period::Month, 120, 334 * 86_400_000),
+        _ => return Err(ApiError::invalid("period", "must be day or month")),
+    };
+    let to = parse_time("to", &q.to)?.unwrap_or_else(|| state.now() + 1);
+    let from = parse_time("from", &q.from)?.unwrap_or(to - 1 - default_span);
+    if from >= to {
+        return Err(ApiError::invalid("from", "must be before `to`"));
+    }
+    if (to - from) / 86_400_000 > max * if period == Period::Month { 31 } else { 1 } {
+        return Err(ApiError::invalid("from", format!("the range may hold at most {max} periods")));
+    }
+    let buckets = svc::usage(&state, scope.workspace_id(), period, from, to).await?;
+    Ok(Json(UsageView {
+        workspace_id: scope.workspace_id().to_owned(),
+        period: if period == Period::Day { "day" } else { "month" }.to_owned(),
+        calls: buckets.iter().map(|b| b.calls).sum(),
+        cost: inr(buckets.iter().map(|b| b.cost).sum()),
+        buckets: buckets
+            .iter()
+            .map(|b| UsageBucket { start: rfc3339(b.start), calls: b.calls, cost: inr(b.cost) })
+            .collect(),
     }))
 }

@@ -25,7 +25,7 @@ use callplane_store::regions::RegionDb;
 use callplane_telephony::Answer;
 
 use crate::error::{ApiError, ApiResult, Code};
-use crate::services::{telephony, wallet};
+use crate::services::{call_outputs, telephony, wallet};
 use crate::state::AppState;
 
 /// What placing a call asks for.
@@ -142,7 +142,7 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
 }
 
 /// Cancels a call in flight: ringing ends it unanswered; in progress ends it with the
-/// time talked so far, charged by the minute.
+/// time talked so far, charged by the minute, its transcript cut there.
 pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call> {
     let now = state.now();
     let mut tx = scope.begin().await?;
@@ -151,12 +151,15 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
         return Err(ApiError::new(Code::CallEnded, format!("The call has already ended ({}).", call.status)));
     }
     let talked = call.answered_at.map_or(0, |at| ((now - at) / 1000).clamp(0, call.max_seconds));
-    let minutes = billed_minutes(talked);
+    if call.answered_at.is_some() {
+        call_outputs::record(&mut tx, &call, talked, talked, scope.workspace_name(), now).await?;
+    }
     let step = Step {
         status: "canceled",
         duration_secs: Some(talked),
-        billed_minutes: Some(minutes),
+        billed_minutes: Some(billed_minutes(talked)),
         cost: Some(cost(talked, call.rate).min(call.held)),
+        end_reason: Some("canceled"),
         detail: Some("canceled through the API"),
         ..Step::default()
     };
@@ -165,11 +168,109 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     }
     tx.commit().await?;
     let call = calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)?;
-    wallet::settle(state, &call.id, call.cost, &format!("call to {}", call.to_e164)).await?;
+    wallet::settle(state, &call.id, call.cost, &charge_note(&call)).await?;
     let mut tx = scope.begin().await?;
     calls::mark_settled(&mut tx, id).await?;
     tx.commit().await?;
     calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)
+}
+
+/// The ledger's words for a call's charge.
+fn charge_note(call: &Call) -> String {
+    match call.direction.as_str() {
+        "inbound" => format!("inbound call from {}", call.from_e164),
+        _ => format!("call to {}", call.to_e164),
+    }
+}
+
+/// What the platform says on a number with no agent, before hanging up.
+pub const NO_AGENT_SECONDS: i64 = 6;
+
+/// An inbound call from `from` to `to` (the carrier delivers it; the simulator triggers
+/// one): it reaches the workspace holding the number, answered by the number's agent,
+/// or by an announcement when the number has none. It is priced by the inbound rate of
+/// the number's network group (SIP/BYOC: the flat rate) and needs a minute's funds:
+/// without them it is recorded as refused (`insufficient_funds`).
+pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> {
+    let e164 = |field: &str, raw: &str| {
+        callplane_domain::contact::parse_phone(raw, "").map(|p| p.e164).map_err(|e| {
+            ApiError::invalid(field, format!("{} (give the number in E.164, +<country><number>)", e.message))
+        })
+    };
+    let (from, to) = (e164("from", from)?, e164("to", to)?);
+    let mut conn = state.db.conn().await?;
+    let held = callplane_store::carrier::holder(&mut conn, state.provider.id(), &to)
+        .await?
+        .ok_or_else(|| ApiError::invalid("to", "no workspace holds this number"))?;
+    let region = callplane_store::workspaces::region_of(&mut conn, &held.workspace_id).await?;
+    let account = callplane_store::workspaces::account_of(&mut conn, &held.workspace_id).await?;
+    drop(conn);
+    let (Some(region), Some(account)) = (region.and_then(|r| state.regions.get(&r)), account) else {
+        return Err(ApiError::invalid("to", "no workspace holds this number"));
+    };
+    let region = &region.db;
+    let w = Work { workspace_id: held.workspace_id.clone(), account_id: account.clone(), id: new_id("call") };
+
+    // What the region database knows: the number, its agent, the caller as a contact,
+    // and the workspace's provider.
+    let mut tx = calls::begin_work(region, &w).await?;
+    let number = phone_numbers::get(&mut tx, &held.phone_number_id)
+        .await?
+        .filter(|n| n.status == "active")
+        .ok_or_else(|| ApiError::invalid("to", "the number is not in service"))?;
+    let agent = match &number.agent_id {
+        Some(id) => agents::get(&mut tx, id).await?.filter(|a| a.status == "active"),
+        None => None,
+    };
+    let contact = contacts::get_by_phone(&mut tx, &from).await?;
+    let provider = callplane_store::product::telephony::settings(&mut tx).await?.map(|s| s.provider);
+    drop(tx);
+    let routes = telephony::routes(state);
+    let catalog = routes.catalog();
+    let provider = provider.and_then(|p| catalog.provider(&p)).unwrap_or_else(|| catalog.default_provider());
+    let (group, rate) = match provider.flat_rate {
+        Some(flat) => (None, flat),
+        None => match routes.group_of(&provider.id, &to) {
+            Some(g) => (Some(g.id.clone()), g.inbound_rate),
+            None => (None, 0),
+        },
+    };
+
+    let now = state.now();
+    let refused = match wallet::hold(state, &account, &w.workspace_id, &w.id, rate).await {
+        Ok(()) => false,
+        Err(e) if e.code == Code::InsufficientFunds => true,
+        Err(e) => return Err(e),
+    };
+    let new = NewCall {
+        id: &w.id,
+        direction: "inbound",
+        agent_id: agent.as_ref().map(|a| a.id.as_str()),
+        phone_number_id: Some(&number.id),
+        contact_id: contact.as_ref().map(|c| c.id.as_str()),
+        from_e164: &from,
+        to_e164: &number.e164,
+        provider: &provider.id,
+        network_group: group.as_deref(),
+        rate,
+        held: if refused { 0 } else { rate },
+        max_seconds: agent.as_ref().map_or(NO_AGENT_SECONDS, |a| a.max_call_seconds),
+        idempotency_key: None,
+        next_step_at: now,
+    };
+    let mut tx = calls::begin_work(region, &w).await?;
+    calls::create(&mut tx, &new, now).await?;
+    if refused {
+        let step = Step {
+            detail: Some("the account's wallet cannot cover a minute"),
+            ..ended("failed", "insufficient_funds", None)
+        };
+        calls::advance(&mut tx, &w.id, "queued", &step, now).await?;
+    }
+    let call = calls::get(&mut tx, &w.id).await?.ok_or_else(ApiError::not_found)?;
+    tx.commit().await?;
+    state.call_wakeup.notify_one();
+    Ok(call)
 }
 
 /// Moves one due call a step, or settles an ended one. No region transaction is open
@@ -191,17 +292,27 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
     if call.next_step_at.is_none_or(|at| at > now) {
         return Ok(());
     }
-    let script = state.provider.place(&call.to_e164);
-    let step = match (call.status.as_str(), script.answer) {
+    let inbound = call.direction == "inbound";
+    let script = match inbound {
+        true => state.provider.receive(&call.from_e164),
+        false => state.provider.place(&call.to_e164),
+    };
+    let script_secs = match script.answer {
+        Answer::Talk { seconds } if call.agent_id.is_some() || !inbound => seconds,
+        // A number without an agent answers with an announcement, then hangs up.
+        _ if inbound => NO_AGENT_SECONDS,
+        _ => 0,
+    };
+    let mut step = match (call.status.as_str(), script.answer) {
         ("queued", _) => Step { status: "ringing", next_step_at: Some(now + script.ring_ms), ..Step::default() },
-        ("ringing", Answer::Talk { seconds }) => {
+        ("ringing", Answer::Talk { .. }) => {
             // 3. Answered: the hold grows to cover the call's limit, as far as the
             // wallet allows; the call talks at most what it covers.
             let up_to = cost(call.max_seconds, call.rate);
             let held = wallet::extend(state, &call.id, up_to).await?;
             let covered = if call.rate == 0 { call.max_seconds } else { held / call.rate * 60 };
             let limit = call.max_seconds.min(covered);
-            let talk = seconds.min(limit);
+            let talk = script_secs.min(limit);
             Step {
                 status: "in-progress",
                 next_step_at: Some(now + talk * 1000),
@@ -212,9 +323,9 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
                 ..Step::default()
             }
         }
-        ("ringing", Answer::Busy) => ended("busy", None),
-        ("ringing", Answer::NoAnswer) => ended("no-answer", None),
-        ("ringing", Answer::Failed { code }) => ended("failed", Some(code)),
+        ("ringing", Answer::Busy) => ended("busy", "busy", None),
+        ("ringing", Answer::NoAnswer) => ended("no-answer", "no_answer", None),
+        ("ringing", Answer::Failed { code }) => ended("failed", "carrier_refused", Some(code)),
         ("in-progress", _) => {
             let talked = call.duration_secs;
             Step {
@@ -226,11 +337,33 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
         }
         _ => return Ok(()),
     };
+    // The transcript and analysis are written with the status that ends the call.
+    let workspace_name = match step.status {
+        "completed" => callplane_store::workspaces::name_of(&mut state.db.conn().await?, &w.workspace_id)
+            .await?
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     let mut tx = calls::begin_work(region, w).await?;
+    if step.status == "completed" {
+        let reason = match call.agent_id {
+            None => {
+                call_outputs::record_announcement(&mut tx, &call, now).await?;
+                "no_agent"
+            }
+            Some(_) => {
+                call_outputs::record(&mut tx, &call, call.duration_secs, script_secs, &workspace_name, now).await?
+            }
+        };
+        step.end_reason = Some(reason);
+    }
     let moved = calls::advance(&mut tx, &call.id, &call.status, &step, now).await?;
+    if !moved {
+        return Ok(()); // moved meanwhile (cancelled): this step's writes roll back
+    }
     let after = calls::get(&mut tx, &call.id).await?;
     tx.commit().await?;
-    if let Some(after) = after.filter(|c| moved && c.has_ended()) {
+    if let Some(after) = after.filter(|c| c.has_ended()) {
         settle_ended(state, region, w, &after).await?;
     }
     Ok(())
@@ -238,16 +371,17 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
 
 /// 4. An ended call's money: the wallet charges it (once), then the call is marked.
 async fn settle_ended(state: &AppState, region: &RegionDb, w: &Work, call: &Call) -> ApiResult<()> {
-    wallet::settle(state, &call.id, call.cost, &format!("call to {}", call.to_e164)).await?;
+    wallet::settle(state, &call.id, call.cost, &charge_note(call)).await?;
     let mut tx = calls::begin_work(region, w).await?;
     calls::mark_settled(&mut tx, &call.id).await?;
     tx.commit().await?;
     Ok(())
 }
 
-fn ended(status: &'static str, code: Option<u16>) -> Step<'static> {
+fn ended(status: &'static str, reason: &'static str, code: Option<u16>) -> Step<'static> {
     Step {
         status,
+        end_reason: Some(reason),
         duration_secs: Some(0),
         billed_minutes: Some(0),
         cost: Some(0),

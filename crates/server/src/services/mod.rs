@@ -5,6 +5,7 @@ pub mod account_admin;
 pub mod agents;
 pub mod appointments;
 pub mod audit;
+pub mod call_outputs;
 pub mod calls;
 pub mod contacts;
 pub mod csv_rows;

@@ -3,8 +3,9 @@
 use callplane_domain::id::{has_prefix, new_id};
 use callplane_domain::template;
 use callplane_store::access::Scope;
+use callplane_store::product::agents::{self, Agent};
+use callplane_store::product::contacts::{self, Contact};
 use callplane_store::product::templates::{self, AnalysisTemplate, Template};
-use callplane_store::product::{agents, contacts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -88,19 +89,25 @@ pub async fn preview(scope: &Scope, id: &str, contact_id: &str, agent_id: Option
         Some(_) => return Err(ApiError::invalid("agent_id", "is not an agent of this workspace")),
         None => None,
     };
-    let tags: Vec<String> = serde_json::from_str(&contact.tags).unwrap_or_default();
+    Ok(render_for(&t.body, Some(&contact), agent.as_ref(), scope.workspace_name()))
+}
+
+/// Renders a template body against a contact, an agent and the workspace (P4): what a
+/// preview shows and what an agent's first message says on a call.
+pub fn render_for(body: &str, contact: Option<&Contact>, agent: Option<&Agent>, workspace_name: &str) -> String {
+    let tags: Vec<String> = contact.map(|c| serde_json::from_str(&c.tags).unwrap_or_default()).unwrap_or_default();
     let custom: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(&contact.custom_fields).unwrap_or_default();
-    Ok(template::render(&t.body, |var| match var {
-        "contact.name" => Some(contact.name.clone()),
-        "contact.phone" => Some(contact.phone.clone()),
-        "contact.email" => contact.email.clone(),
-        "contact.timezone" => contact.timezone.clone(),
+        contact.map(|c| serde_json::from_str(&c.custom_fields).unwrap_or_default()).unwrap_or_default();
+    template::render(body, |var| match var {
+        "contact.name" => contact.map(|c| c.name.clone()),
+        "contact.phone" => contact.map(|c| c.phone.clone()),
+        "contact.email" => contact.and_then(|c| c.email.clone()),
+        "contact.timezone" => contact.and_then(|c| c.timezone.clone()),
         "contact.tags" => Some(tags.join(", ")),
-        "agent.name" => agent.as_ref().map(|a| a.name.clone()),
-        "workspace.name" => Some(scope.workspace_name().to_owned()),
+        "agent.name" => agent.map(|a| a.name.clone()),
+        "workspace.name" => Some(workspace_name.to_owned()),
         other => other.strip_prefix("contact.custom.").and_then(|k| custom.get(k).cloned()),
-    }))
+    })
 }
 
 /// One field a post-call analysis extracts (P5).

@@ -81,3 +81,60 @@ pub async fn statement(
     let entries = wallet::entries(&mut conn, &account.id, before_id, limit).await?;
     Ok((w, entries))
 }
+
+/// A period of usage: when it starts (ms, UTC), the calls charged and what they cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    pub start: i64,
+    pub calls: i64,
+    pub cost: i64,
+}
+
+/// How usage is bucketed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    Month,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The start (ms) of the UTC day or month holding `ms`.
+pub fn period_start(period: Period, ms: i64) -> i64 {
+    let day = ms.div_euclid(DAY_MS) * DAY_MS;
+    match period {
+        Period::Day => day,
+        Period::Month => {
+            let t = time::OffsetDateTime::from_unix_timestamp(day / 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            let first = t.replace_day(1).unwrap_or(t);
+            first.unix_timestamp() * 1000
+        }
+    }
+}
+
+/// The start of the period after the one starting at `start`.
+fn next_period(period: Period, start: i64) -> i64 {
+    match period {
+        Period::Day => start + DAY_MS,
+        Period::Month => period_start(Period::Month, start + 32 * DAY_MS),
+    }
+}
+
+/// A workspace's charges per UTC day or month from the period holding `from` to the one
+/// holding `to - 1`, every period listed (B3). Summed from the ledger's day buckets.
+pub async fn usage(state: &AppState, workspace_id: &str, period: Period, from: i64, to: i64) -> ApiResult<Vec<Usage>> {
+    let start = period_start(period, from);
+    let days = wallet::usage(&mut state.db.conn().await?, workspace_id, start, to, DAY_MS).await?;
+    let mut out = Vec::new();
+    let mut at = start;
+    while at < to {
+        let end = next_period(period, at);
+        let (calls, cost) = days
+            .iter()
+            .filter(|(d, _, _)| *d >= at && *d < end)
+            .fold((0, 0), |(c, p), (_, calls, paise)| (c + calls, p + paise));
+        out.push(Usage { start: at, calls, cost });
+        at = end;
+    }
+    Ok(out)
+}

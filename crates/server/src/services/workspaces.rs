@@ -224,6 +224,16 @@ pub async fn delete(state: &AppState, scope: &Scope, confirm_name: &str) -> ApiR
             ));
         }
     }
+    if deps.calls_in_flight > 0 {
+        return Err(ApiError::new(
+            Code::CallsInFlight,
+            format!(
+                "{} call(s) of the workspace are still in flight. Wait for them to end (or cancel them), then delete the workspace.",
+                deps.calls_in_flight
+            ),
+        )
+        .with("calls_in_flight", deps.calls_in_flight));
+    }
     if deps.any() {
         return Err(ApiError::new(
             Code::WorkspaceNotEmpty,

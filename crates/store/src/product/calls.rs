@@ -26,6 +26,9 @@ pub struct Call {
     pub cost: i64,
     pub settled: bool,
     pub error: Option<String>,
+    /// Why it ended (`hangup`, `agent_limit`, `funds_limit`, `busy`, `no_answer`,
+    /// `carrier_refused`, `canceled`, `no_agent`, `insufficient_funds`).
+    pub end_reason: Option<String>,
     pub idempotency_key: Option<String>,
     pub next_step_at: Option<i64>,
     pub created_at: i64,
@@ -44,8 +47,8 @@ impl Call {
 pub const ENDED: &[&str] = &["completed", "busy", "no-answer", "failed", "canceled"];
 
 const COLUMNS: &str = "id, direction, status, agent_id, phone_number_id, contact_id, from_e164, to_e164, provider,
-    network_group, rate, held, max_seconds, duration_secs, billed_minutes, cost, settled, error, idempotency_key,
-    next_step_at, created_at, updated_at, answered_at, ended_at";
+    network_group, rate, held, max_seconds, duration_secs, billed_minutes, cost, settled, error, end_reason,
+    idempotency_key, next_step_at, created_at, updated_at, answered_at, ended_at";
 
 /// A new call's fields.
 #[derive(Debug, Clone)]
@@ -210,6 +213,7 @@ pub struct Step<'a> {
     pub billed_minutes: Option<i64>,
     pub cost: Option<i64>,
     pub error: Option<&'a str>,
+    pub end_reason: Option<&'a str>,
     pub detail: Option<&'a str>,
 }
 
@@ -224,7 +228,8 @@ pub async fn advance(ex: &mut impl InWorkspace, id: &str, from: &str, step: &Ste
                 max_seconds = coalesce($6, max_seconds), held = coalesce($7, held),
                 duration_secs = coalesce($8, duration_secs), billed_minutes = coalesce($9, billed_minutes),
                 cost = coalesce($10, cost), error = coalesce($11, error),
-                ended_at = CASE WHEN $12 THEN $13 ELSE ended_at END, updated_at = $13
+                ended_at = CASE WHEN $12 THEN $13 ELSE ended_at END, updated_at = $13,
+                end_reason = coalesce($15, end_reason)
          WHERE workspace_id = $1 AND id = $2 AND status = $14",
         &ws,
         id,
@@ -239,12 +244,56 @@ pub async fn advance(ex: &mut impl InWorkspace, id: &str, from: &str, step: &Ste
         step.error,
         ended,
         now,
-        from
+        from,
+        step.end_reason
     )? > 0;
     if moved {
         add_event(ex, id, step.status, now, step.detail).await?;
     }
     Ok(moved)
+}
+
+/// What an answered call left (see the `call_artifacts` migration).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Artifacts {
+    /// JSON array of turns.
+    pub turns: String,
+    pub outcome: Option<String>,
+    /// JSON object.
+    pub analysis: Option<String>,
+    pub recording_secs: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Keeps a call's transcript, analysis and recording length (once: a repeated step
+/// keeps the first).
+pub async fn save_artifacts(ex: &mut impl InWorkspace, call_id: &str, a: &Artifacts) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(
+        ex,
+        "INSERT INTO call_artifacts (workspace_id, call_id, turns, outcome, analysis, recording_secs, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (workspace_id, call_id) DO NOTHING",
+        &ws,
+        call_id,
+        &a.turns,
+        &a.outcome,
+        &a.analysis,
+        a.recording_secs,
+        a.created_at
+    )?;
+    Ok(())
+}
+
+pub async fn artifacts(ex: &mut impl InWorkspace, call_id: &str) -> Result<Option<Artifacts>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(
+        "SELECT turns, outcome, analysis, recording_secs, created_at FROM call_artifacts
+         WHERE workspace_id = $1 AND call_id = $2"
+    )
+    .bind(&ws)
+    .bind(call_id)
+    .fetch_optional(c)
+    .await)?)
 }
 
 pub async fn mark_settled(ex: &mut impl InWorkspace, id: &str) -> Result<()> {

@@ -7,6 +7,8 @@ use crate::error::Result;
 pub struct ActiveDependents {
     pub agents: i64,
     pub phone_numbers: i64,
+    /// Calls not yet ended, or ended with their money not yet settled.
+    pub calls_in_flight: i64,
 }
 
 impl ActiveDependents {
@@ -28,5 +30,11 @@ pub async fn active(ex: &mut impl InWorkspace) -> Result<ActiveDependents> {
     .bind(&ws)
     .fetch_one(c)
     .await)?;
-    Ok(ActiveDependents { agents, phone_numbers })
+    let calls_in_flight = on!(ex, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM calls WHERE workspace_id = $1 AND (ended_at IS NULL OR NOT settled)"
+    )
+    .bind(&ws)
+    .fetch_one(c)
+    .await)?;
+    Ok(ActiveDependents { agents, phone_numbers, calls_in_flight })
 }
