@@ -22,10 +22,6 @@ use crate::state::AppState;
 use callplane_domain::permission::Permission;
 use callplane_store::access::Scope;
 
-fn inr(amount: i64) -> Money {
-    Money { amount, currency: "INR".into() }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     pub status: String,
@@ -157,10 +153,10 @@ impl From<&Call> for CallView {
             to: c.to_e164.clone(),
             provider: c.provider.clone(),
             network_group: c.network_group.clone(),
-            rate: Some(inr(c.rate)),
+            rate: Some(Money::inr(c.rate)),
             duration_secs: c.duration_secs,
             billed_minutes: c.billed_minutes,
-            cost: Some(inr(c.cost)),
+            cost: Some(Money::inr(c.cost)),
             settled: c.settled,
             error: c.error.clone(),
             end_reason: c.end_reason.clone(),

@@ -24,6 +24,13 @@ pub struct Money {
     pub currency: String,
 }
 
+impl Money {
+    /// An amount of paise (wallet, rates and call prices are in INR).
+    pub fn inr(amount: i64) -> Money {
+        Money { amount, currency: "INR".into() }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OfferView {
     pub e164: String,

@@ -17,10 +17,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::services::telephony::{self as svc, Config, Route};
 use crate::state::AppState;
 
-fn inr(amount: i64) -> Money {
-    Money { amount, currency: "INR".into() }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProviderView {
     pub id: String,
@@ -68,7 +64,7 @@ fn view(c: &Config) -> TelephonyView {
             name: p.name.clone(),
             kind: p.kind.as_str().into(),
             default: p.default,
-            flat_rate: p.flat_rate.filter(|_| c.rates_visible).map(inr),
+            flat_rate: p.flat_rate.filter(|_| c.rates_visible).map(Money::inr),
         })
         .collect();
     let countries = catalog
@@ -154,8 +150,8 @@ fn group_view(c: &Config, g: &NetworkGroup, digits: Option<&str>) -> GroupView {
         country_name: catalog.country(&g.country).map_or_else(|| g.country.clone(), |c| c.name.clone()),
         name: g.name.clone(),
         enabled: c.is_enabled(&g.id),
-        inbound_rate: c.rates_visible.then(|| inr(g.inbound_rate)),
-        outbound_rate: c.rates_visible.then(|| inr(g.outbound_rate)),
+        inbound_rate: c.rates_visible.then(|| Money::inr(g.inbound_rate)),
+        outbound_rate: c.rates_visible.then(|| Money::inr(g.outbound_rate)),
         prefix_count: g.prefixes.len(),
         matching_prefixes,
     }
@@ -287,7 +283,7 @@ pub async fn route(
             network_group: Some(group.id.clone()),
             network_group_name: Some(group.name.clone()),
             country: Some(country),
-            outbound_rate: c.rates_visible.then(|| inr(group.outbound_rate)),
+            outbound_rate: c.rates_visible.then(|| Money::inr(group.outbound_rate)),
         },
         Route::Sip { flat_rate } => RouteView {
             to,
@@ -295,7 +291,7 @@ pub async fn route(
             network_group: None,
             network_group_name: None,
             country: None,
-            outbound_rate: c.rates_visible.then(|| inr(flat_rate)),
+            outbound_rate: c.rates_visible.then(|| Money::inr(flat_rate)),
         },
     };
     Ok(Json(view))

@@ -17,10 +17,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::services::wallet::{self as svc, Period};
 use crate::state::AppState;
 
-fn inr(amount: i64) -> Money {
-    Money { amount, currency: "INR".into() }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntryView {
     pub id: String,
@@ -40,8 +36,8 @@ impl From<&Entry> for EntryView {
         Self {
             id: e.id.clone(),
             kind: e.kind.clone(),
-            amount: inr(e.amount),
-            balance_after: inr(e.balance_after),
+            amount: Money::inr(e.amount),
+            balance_after: Money::inr(e.balance_after),
             workspace_id: e.workspace_id.clone(),
             call_id: e.call_id.clone(),
             note: e.note.clone(),
@@ -75,9 +71,9 @@ pub async fn get(
     let (w, entries) = svc::statement(&state, &account, page.cursor.as_deref(), limit + 1).await?;
     Ok(Json(WalletView {
         account_id: account.id.clone(),
-        balance: inr(w.balance),
-        reserved: inr(w.reserved),
-        available: inr(w.available()),
+        balance: Money::inr(w.balance),
+        reserved: Money::inr(w.reserved),
+        available: Money::inr(w.available()),
         entries: keyset_page(&entries, limit, |e| e.id.clone(), |e| EntryView::from(e)),
     }))
 }
@@ -141,10 +137,10 @@ pub async fn usage(
         workspace_id: scope.workspace_id().to_owned(),
         period: if period == Period::Day { "day" } else { "month" }.to_owned(),
         calls: buckets.iter().map(|b| b.calls).sum(),
-        cost: inr(buckets.iter().map(|b| b.cost).sum()),
+        cost: Money::inr(buckets.iter().map(|b| b.cost).sum()),
         buckets: buckets
             .iter()
-            .map(|b| UsageBucket { start: rfc3339(b.start), calls: b.calls, cost: inr(b.cost) })
+            .map(|b| UsageBucket { start: rfc3339(b.start), calls: b.calls, cost: Money::inr(b.cost) })
             .collect(),
     }))
 }

@@ -150,3 +150,9 @@ pub fn region_options(state: &AppState) -> Value {
         .collect();
     Value::Array(options)
 }
+
+/// Paise as the dashboard shows them: `₹12.34`.
+pub fn rupees(paise: i64) -> String {
+    let sign = if paise < 0 { "−" } else { "" };
+    format!("{sign}₹{}.{:02}", paise.abs() / 100, paise.abs() % 100)
+}

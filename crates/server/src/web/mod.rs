@@ -5,6 +5,7 @@ pub mod agents;
 pub mod appointments;
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod common;
 pub mod contacts;
 pub mod invite;
@@ -59,6 +60,13 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/contacts/{id}/delete", Workspace(P::ContactsDelete), contacts::delete)
         .add(Method::GET, "/appointments", Workspace(P::AppointmentsView), appointments::week)
         .add(Method::POST, "/appointments", Workspace(P::AppointmentsCreate), appointments::book)
+        .add(Method::GET, "/calls", Workspace(P::CallsView), calls::history)
+        .add(Method::POST, "/calls", Workspace(P::CallsCreate), calls::place)
+        .add(Method::GET, "/calls/export", Workspace(P::CallsExport), crate::api::calls::export)
+        .add(Method::GET, "/calls/{id}", Workspace(P::CallsView), calls::detail)
+        .add(Method::GET, "/calls/{id}/recording.wav", Workspace(P::CallsView), calls::recording)
+        .add(Method::POST, "/calls/{id}/cancel", Workspace(P::CallsCreate), calls::cancel)
+        .add(Method::POST, "/numbers/{id}/inbound", Workspace(P::CallsCreate), calls::simulate_inbound)
         .add(Method::GET, "/numbers", Workspace(P::PhoneNumbersView), numbers::page)
         .add(Method::POST, "/numbers", Workspace(P::PhoneNumbersCreate), numbers::buy)
         .add(Method::POST, "/numbers/{id}/agent", Workspace(P::PhoneNumbersEdit), numbers::assign)

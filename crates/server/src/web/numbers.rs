@@ -56,6 +56,7 @@ async fn numbers_page(
     ctx.insert("can_buy".into(), json!(scope.can(Permission::PhoneNumbersCreate)));
     ctx.insert("can_edit".into(), json!(scope.can(Permission::PhoneNumbersEdit)));
     ctx.insert("can_release".into(), json!(scope.can(Permission::PhoneNumbersDelete)));
+    ctx.insert("can_call".into(), json!(scope.can(Permission::CallsCreate)));
     if let Value::Object(extra) = extra {
         ctx.extend(extra);
     }

@@ -48,6 +48,8 @@ impl Templates {
             "settings.html",
             "telephony.html",
             "wallet.html",
+            "calls.html",
+            "call.html",
             "templates.html",
             "template.html",
             "audit.html",

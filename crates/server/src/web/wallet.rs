@@ -11,7 +11,7 @@ use crate::api::views::rfc3339;
 use crate::auth::scope::AccountCaller;
 use crate::error::ApiResult;
 use crate::services::wallet as svc;
-use crate::web::common::{page_context, render, Dash};
+use crate::web::common::{page_context, render, rupees, Dash};
 
 const PAGE: i64 = 50;
 
@@ -27,7 +27,6 @@ pub async fn show(dash: Dash, caller: AccountCaller, Query(q): Query<WalletQuery
     let (w, entries) = svc::statement(&state, &account, q.cursor.as_deref(), PAGE + 1).await?;
     let shown = &entries[..entries.len().min(PAGE as usize)];
     let next = (entries.len() as i64 > PAGE).then(|| shown.last().map(|e| e.id.clone())).flatten();
-    let rupees = |p: i64| format!("₹{}.{:02}", p / 100, p % 100);
     ctx.insert("account_name".into(), json!(account.name));
     ctx.insert(
         "wallet".into(),

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use callplane_domain::{Permission, Principal};
 use callplane_store::access::permissions_for;
+use callplane_store::product::{agents as agent_store, calls, phone_numbers};
 use callplane_store::sessions::Session;
 use callplane_store::{accounts, workspaces};
 use serde::Deserialize;
@@ -19,17 +20,45 @@ use crate::services::workspaces::{self as svc, CreateInput, UpdateInput};
 use crate::state::AppState;
 use crate::web::common::{nav, region_options, Dash, WebForm};
 
-pub async fn dashboard(Dash { state, csrf, p, session }: Dash, scope: WorkspaceScope) -> ApiResult<Response> {
+pub async fn dashboard(dash: Dash, scope: WorkspaceScope) -> ApiResult<Response> {
+    dashboard_page(dash, scope, StatusCode::OK, json!({})).await
+}
+
+/// The workspace's home: the latest calls and a form to place a test call.
+pub async fn dashboard_page(
+    dash: Dash,
+    scope: WorkspaceScope,
+    status: StatusCode,
+    extra: Value,
+) -> ApiResult<Response> {
+    let Dash { state, csrf, p, session } = dash;
     let (nav, _) = nav(&state, &p, &session).await?;
     let mut conn = state.db.conn().await?;
     let ws = workspaces::get(&mut conn, &scope).await?;
+    drop(conn);
     let role = scope.role().unwrap_or("account admin");
-    Ok(state.templates.render(
-        StatusCode::OK,
-        "dashboard.html",
-        json!({ "title": ws.name, "page": "dashboard", "nav": nav, "csrf": csrf.0,
-                "workspace": { "name": ws.name, "region": state.config.region_name(&ws.region) }, "role": role }),
-    ))
+    let mut ctx = json!({ "title": ws.name, "page": "dashboard", "nav": nav, "csrf": csrf.0,
+                          "workspace": { "name": ws.name, "region": state.config.region_name(&ws.region) }, "role": role });
+    if scope.can(Permission::CallsView) {
+        let mut conn = scope.read().await?;
+        let recent = calls::list(&mut conn, &calls::Filter::default(), None, 5).await?;
+        let agents: Vec<_> =
+            agent_store::list(&mut conn, None, 500).await?.into_iter().filter(|a| a.status == "active").collect();
+        let numbers = phone_numbers::list(&mut conn, Some("active"), None, 500).await?;
+        drop(conn);
+        let names = crate::web::calls::agent_names(&scope).await?;
+        ctx["recent"] = json!(recent.iter().map(|c| crate::web::calls::row(&scope, c, &names)).collect::<Vec<_>>());
+        ctx["agents"] = json!(agents.iter().map(|a| json!({ "id": a.id, "name": a.name })).collect::<Vec<_>>());
+        ctx["numbers"] = json!(numbers
+            .iter()
+            .map(|n| json!({ "id": n.id, "e164": n.e164, "national": n.national }))
+            .collect::<Vec<_>>());
+        ctx["can_call"] = json!(scope.can(Permission::CallsCreate));
+    }
+    if let (Value::Object(ctx), Value::Object(extra)) = (&mut ctx, extra) {
+        ctx.extend(extra);
+    }
+    Ok(state.templates.render(status, "dashboard.html", ctx))
 }
 
 #[derive(Deserialize)]

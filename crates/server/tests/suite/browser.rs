@@ -395,3 +395,70 @@ async fn n2_browser_search_enable_a_group_and_see_sip_byoc() {
     assert!(sip.contains("/ min") && sip.contains("Disabled"), "{sip}");
     b.quit().await;
 }
+
+#[tokio::test]
+async fn p7_browser_enable_a_group_place_a_test_call_watch_it_and_play_its_recording() {
+    use callplane_server::services::{calls as call_worker, wallet};
+    let app = spawn_app().await;
+    let person = email("caller");
+    let u = app.signup(&person, "Dial Co").await;
+    let ws = format!("/api/v1/workspaces/{}", u.workspace_id);
+    wallet::credit(&app.state, &u.account_id, 50_000, "test funds").await.unwrap();
+    app.post(
+        &format!("{ws}/agents"),
+        &u.token,
+        serde_json::json!({ "name": "Maya", "status": "active", "first_message": "Hello from {{workspace.name}}!" }),
+    )
+    .await
+    .expect(201);
+    let offer = app.get(&format!("{ws}/phone-numbers/available?country=IN&limit=1"), &u.token).await.expect(200);
+    app.post(&format!("{ws}/phone-numbers"), &u.token, serde_json::json!({ "e164": offer["data"][0]["e164"] }))
+        .await
+        .expect(201);
+    let b = Browser::start().await;
+    sign_in(&b, &app.base, &person).await;
+
+    // US numbers are off by default: the dashboard says why the call is refused.
+    b.set_value("#test-call input[name=to]", "+14155550061").await;
+    b.click("#test-call button[type=submit]").await;
+    b.expect_text(".alert.error", "+14155550061 is in the network group United States landline and mobile (United States), which is disabled in this workspace.").await;
+    b.click("nav.links a[href='/settings/telephony']").await;
+    b.set_value("#group-search input[name=q]", "+1415").await;
+    b.click("#group-search button[type=submit]").await;
+    b.expect_text("#groups tr[data-group='us-all'] td:first-child", "United States").await;
+    b.click("#groups tr[data-group='us-all'] input.group-toggle").await;
+    b.expect_text(".notice", "United States landline and mobile enabled.").await;
+
+    b.click("nav.links a[href='/dashboard']").await;
+    b.set_value("#test-call input[name=to]", "+14155550061").await;
+    b.click("#test-call button[type=submit]").await;
+    b.expect_url_containing("/calls/call_").await;
+    // The call's page refreshes itself while the call is in flight.
+    for (ms, status) in [(0, "ringing"), (4_000, "in-progress"), (62_000, "completed")] {
+        app.clock.advance(ms);
+        call_worker::work_once(&app.state).await;
+        b.expect_text("#call-status", status).await;
+    }
+    b.expect_text("#call-duration", "1:01").await;
+    b.expect_text("#end-reason", "hangup").await;
+    b.expect_text("#transcript .turn-agent p", "Hello from Dial Co!").await;
+    assert!(b.exists("#analysis").await);
+    let played = b
+        .run_async(
+            "const done = arguments[arguments.length - 1];
+             const a = document.querySelector('#recording audio');
+             a.muted = true;
+             a.play().then(() => setTimeout(() => done({ duration: a.duration, time: a.currentTime, paused: a.paused }), 700))
+                     .catch(e => done({ error: String(e), code: a.error && a.error.code }));",
+        )
+        .await;
+    assert_eq!(played["duration"].as_f64().map(f64::round), Some(61.0), "the browser decoded the WAV: {played}");
+    assert!(played["time"].as_f64().unwrap_or(0.0) > 0.0 && played["paused"] == false, "it plays: {played}");
+
+    // The history lists it; the filter by status finds it.
+    b.click("nav.links a[href='/calls']").await;
+    b.expect_text("#calls tbody tr td:nth-child(4) .status", "completed").await;
+    b.goto(&format!("{}/calls?status=busy", app.base)).await;
+    b.expect_text("#calls tbody td", "No calls match.").await;
+    b.quit().await;
+}

@@ -115,7 +115,9 @@ impl Browser {
             if v.is_null() || v.get("error").is_none() {
                 return;
             }
-            let stale = v["error"].as_str() == Some("stale element reference");
+            // Chromium reports an element of a page that was just replaced either way.
+            let stale = v["error"].as_str() == Some("stale element reference")
+                || v["message"].as_str().is_some_and(|m| m.contains("does not belong to the document"));
             assert!(stale && attempt < 4, "click {css}: {v}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -177,6 +179,19 @@ impl Browser {
         }
     }
 
+    /// Waits until the browser is on a page whose URL contains `part`.
+    pub async fn expect_url_containing(&self, part: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let url = self.url().await;
+            if url.contains(part) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "still on {url}, expected …{part}…");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// The element's text now, if it exists and is not stale.
     async fn text_now(&self, css: &str) -> Option<String> {
         let found =
@@ -190,6 +205,11 @@ impl Browser {
         self.find(css).await;
         let script = "document.querySelector(arguments[0]).value = arguments[1];";
         self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [css, value] }))).await;
+    }
+
+    /// Runs an asynchronous script (it calls its last argument with the result).
+    pub async fn run_async(&self, script: &str) -> Value {
+        self.cmd(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": [] }))).await
     }
 
     pub async fn set_window(&self, width: u32, height: u32) {
