@@ -141,6 +141,17 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TelephonyCommand,
     },
+    /// Ring a workspace's number through the simulated carrier: an inbound call that the
+    /// number's agent answers (a number without one answers with an announcement). The
+    /// running service plays it out.
+    Inbound {
+        /// The caller (E.164).
+        #[arg(long)]
+        from: String,
+        /// The workspace's number (E.164).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -390,6 +401,18 @@ async fn admin(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
                     e.note
                 );
             }
+            Ok(())
+        }
+        AdminCommand::Inbound { from, to } => {
+            let call = callplane_server::services::calls::receive(state, &from, &to)
+                .await
+                .map_err(|e| anyhow!("{}", e.detail))?;
+            let answered_by = match (&call.agent_id, call.status.as_str()) {
+                (_, "failed") => format!("refused: {}", call.end_reason.as_deref().unwrap_or("failed")),
+                (Some(agent), _) => format!("answered by agent {agent}"),
+                (None, _) => "no agent: the caller hears an announcement".to_owned(),
+            };
+            println!("inbound call {} from {} to {} ({answered_by})", call.id, call.from_e164, call.to_e164);
             Ok(())
         }
         AdminCommand::Telephony { command: TelephonyCommand::Load { file } } => {

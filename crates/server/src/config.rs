@@ -23,6 +23,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub email: EmailConfig,
     pub workers: WorkersConfig,
+    pub calls: CallsConfig,
     pub agents: AgentsConfig,
     pub log: LogConfig,
 }
@@ -52,6 +53,17 @@ pub struct RegionConfig {
     /// contacts are read; unset: the built-in region's, else `US`.
     #[serde(default)]
     pub default_country: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallsConfig {
+    /// Simulated seconds per real second on the simulated carrier (demos and benchmarks
+    /// compress a call's ringing and talking; durations and prices stay as simulated).
+    pub time_scale: f64,
+    /// A wallet hold whose call never reached its region database (a crash between the
+    /// hold and the insert) is released once it is this old.
+    pub orphan_hold_grace_secs: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,6 +165,7 @@ impl Default for Config {
             auth: AuthConfig { session_ttl_hours: 24 * 30, secure_cookies: false, allow_signup: true },
             email: EmailConfig { smtp_url: None, from: "callplane <no-reply@callplane.local>".into() },
             workers: WorkersConfig { lease_secs: 60, poll_secs: 5 },
+            calls: CallsConfig { time_scale: 1.0, orphan_hold_grace_secs: 300 },
             agents: AgentsConfig {
                 llm_models: vec![
                     "gpt-4o-mini".into(),
@@ -183,6 +196,9 @@ impl Config {
             fig = fig.merge(Toml::file_exact(path));
         }
         let config: Config = fig.merge(Env::prefixed("CALLPLANE__").split("__")).extract().map_err(Box::new)?;
+        if !(config.calls.time_scale.is_finite() && config.calls.time_scale > 0.0) {
+            return Err(Box::new(figment::Error::from("calls.time_scale must be a positive number".to_owned())));
+        }
         Ok(config.with_default_regions())
     }
 

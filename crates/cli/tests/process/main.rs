@@ -2,6 +2,7 @@
 //! steps of a workspace change, then a restart) and replicas (two processes on one
 //! PostgreSQL behaving as one service; one process per SQLite file).
 
+mod calls_crash;
 mod cli;
 mod crash;
 mod demo;

@@ -98,6 +98,7 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
     // 1. The minimum (one minute) set aside; 2. the call.
     let id = new_id("call");
     wallet::hold(state, scope.account_id(), scope.workspace_id(), &id, rate).await?;
+    crate::failpoint::hit("call.place.after_hold");
     let now = state.now();
     let new = NewCall {
         id: &id,
@@ -150,7 +151,7 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     if call.has_ended() {
         return Err(ApiError::new(Code::CallEnded, format!("The call has already ended ({}).", call.status)));
     }
-    let talked = call.answered_at.map_or(0, |at| ((now - at) / 1000).clamp(0, call.max_seconds));
+    let talked = call.answered_at.map_or(0, |at| simulated_secs(state, now - at).clamp(0, call.max_seconds));
     if call.answered_at.is_some() {
         call_outputs::record(&mut tx, &call, talked, talked, scope.workspace_name(), now).await?;
     }
@@ -173,6 +174,17 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     calls::mark_settled(&mut tx, id).await?;
     tx.commit().await?;
     calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)
+}
+
+/// Real milliseconds for simulated ones (`calls.time_scale` compresses the simulated
+/// carrier's time; durations and prices stay as simulated).
+fn real_ms(state: &AppState, simulated_ms: i64) -> i64 {
+    (simulated_ms as f64 / state.config.calls.time_scale).ceil() as i64
+}
+
+/// Simulated seconds in `real_ms` real milliseconds.
+fn simulated_secs(state: &AppState, real_ms: i64) -> i64 {
+    (real_ms as f64 * state.config.calls.time_scale / 1000.0).floor() as i64
 }
 
 /// The ledger's words for a call's charge.
@@ -304,7 +316,9 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
         _ => 0,
     };
     let mut step = match (call.status.as_str(), script.answer) {
-        ("queued", _) => Step { status: "ringing", next_step_at: Some(now + script.ring_ms), ..Step::default() },
+        ("queued", _) => {
+            Step { status: "ringing", next_step_at: Some(now + real_ms(state, script.ring_ms)), ..Step::default() }
+        }
         ("ringing", Answer::Talk { .. }) => {
             // 3. Answered: the hold grows to cover the call's limit, as far as the
             // wallet allows; the call talks at most what it covers.
@@ -315,7 +329,7 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
             let talk = script_secs.min(limit);
             Step {
                 status: "in-progress",
-                next_step_at: Some(now + talk * 1000),
+                next_step_at: Some(now + real_ms(state, talk * 1000)),
                 answered_at: Some(now),
                 max_seconds: Some(limit),
                 held: Some(held),
@@ -372,6 +386,7 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
 /// 4. An ended call's money: the wallet charges it (once), then the call is marked.
 async fn settle_ended(state: &AppState, region: &RegionDb, w: &Work, call: &Call) -> ApiResult<()> {
     wallet::settle(state, &call.id, call.cost, &charge_note(call)).await?;
+    crate::failpoint::hit("call.settle.after_charge");
     let mut tx = calls::begin_work(region, w).await?;
     calls::mark_settled(&mut tx, &call.id).await?;
     tx.commit().await?;
@@ -433,23 +448,42 @@ pub async fn sweep_holds(state: &AppState, grace_ms: i64) -> ApiResult<usize> {
     Ok(released)
 }
 
-/// Plays calls out: woken when a call is placed or cancelled, otherwise every second;
-/// sweeps holds without a call every minute.
+/// Plays calls out: woken when a call is placed or cancelled, otherwise when the next
+/// step is due (at most a second later); sweeps holds without a call as often as their
+/// grace allows (at most every minute).
 pub async fn run_worker(state: AppState) {
+    let grace_ms = state.config.calls.orphan_hold_grace_secs * 1000;
+    let sweep_every = (grace_ms / 2).clamp(1_000, 60_000);
     let mut last_sweep = 0;
     loop {
         let touched = work_once(&state).await;
-        if state.now() - last_sweep > 60_000 {
+        if state.now() - last_sweep >= sweep_every {
             last_sweep = state.now();
-            if let Err(e) = sweep_holds(&state, 5 * 60_000).await {
+            if let Err(e) = sweep_holds(&state, grace_ms).await {
                 tracing::warn!(error = %e.detail, "sweeping wallet holds");
             }
         }
         if touched == 0 {
+            let wait = next_due_in(&state).await.clamp(1, 1_000);
             tokio::select! {
                 _ = state.call_wakeup.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
             }
         }
+    }
+}
+
+/// Milliseconds until the earliest next step of any call (a second when none is due).
+async fn next_due_in(state: &AppState) -> i64 {
+    let mut next = i64::MAX;
+    for region in state.regions.databases() {
+        if let Ok(Some(at)) = calls::next_due(region).await {
+            next = next.min(at);
+        }
+    }
+    if next == i64::MAX {
+        1_000
+    } else {
+        next - state.now()
     }
 }

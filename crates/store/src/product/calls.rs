@@ -326,6 +326,14 @@ pub async fn due(region: &RegionDb, now: i64, limit: i64) -> Result<Vec<Work>> {
     .await)?)
 }
 
+/// When the earliest pending step of this region database's calls is due.
+pub async fn next_due(region: &RegionDb) -> Result<Option<i64>> {
+    let mut conn = region.conn().await?;
+    Ok(on!(&mut conn, |c| sqlx::query_scalar("SELECT min(next_step_at) FROM calls WHERE next_step_at IS NOT NULL")
+        .fetch_one(c)
+        .await)?)
+}
+
 /// A transaction on a call's workspace, for the lifecycle worker; on PostgreSQL the
 /// call's row is locked, so replicas working on the same call take turns.
 pub async fn begin_work(region: &RegionDb, w: &Work) -> Result<JobTx> {
