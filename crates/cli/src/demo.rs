@@ -1,11 +1,15 @@
 //! The demo organization `serve --demo` seeds: per workspace, agents, numbers (one
 //! answering inbound calls), templates, a few thousand contacts with tags and flags
-//! (through a real import job) and a week of appointments.
+//! (through a real import job) and a week of appointments; then a month of calls across
+//! the workspaces, paid from the account's funded wallet.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use callplane_domain::clock::ManualClock;
 
 use callplane_server::error::ApiResult;
-use callplane_server::services::{agents, appointments, contacts, imports, numbers, templates};
+use callplane_server::services::{agents, appointments, calls, contacts, imports, numbers, telephony, templates, wallet};
 use callplane_server::AppState;
 use callplane_store::access::Scope;
 use callplane_telephony::Search;
@@ -21,6 +25,22 @@ const PLANS: &[&str] = &["basic", "gold", "platinum"];
 const CONTACTS: usize = 3000;
 
 pub async fn seed_workspace(state: &AppState, scope: &Scope, index: usize, country: &str) -> ApiResult<()> {
+    // The post-call analysis both agents fill.
+    let fields = vec![
+        templates::AnalysisField {
+            name: "interested".into(),
+            kind: "boolean".into(),
+            description: "Wants to continue".into(),
+            enum_values: vec![],
+        },
+        templates::AnalysisField {
+            name: "outcome".into(),
+            kind: "enum".into(),
+            description: "How the call ended".into(),
+            enum_values: vec!["booked".into(), "callback".into(), "not_interested".into()],
+        },
+    ];
+    let analysis = templates::create_analysis(state, scope, "Call outcome", &fields).await?;
     // Agents.
     let mut agent_ids = Vec::new();
     for (name, prompt, first) in [
@@ -39,6 +59,8 @@ pub async fn seed_workspace(state: &AppState, scope: &Scope, index: usize, count
             name: Some(name.into()),
             system_prompt: Some(prompt.into()),
             first_message: Some(first.into()),
+            status: Some("active".into()),
+            analysis_template_id: Some(analysis.id.clone()),
             ..agents::Input::default()
         };
         agent_ids.push(agents::create(state, scope, &input).await?.id);
@@ -69,21 +91,6 @@ pub async fn seed_workspace(state: &AppState, scope: &Scope, index: usize, count
         "You are the receptionist of {{workspace.name}}. Be brief and kind.",
     )
     .await?;
-    let fields = vec![
-        templates::AnalysisField {
-            name: "interested".into(),
-            kind: "boolean".into(),
-            description: "Wants to continue".into(),
-            enum_values: vec![],
-        },
-        templates::AnalysisField {
-            name: "outcome".into(),
-            kind: "enum".into(),
-            description: "How the call ended".into(),
-            enum_values: vec!["booked".into(), "callback".into(), "not_interested".into()],
-        },
-    ];
-    templates::create_analysis(state, scope, "Call outcome", &fields).await?;
     // A handful of contacts written directly (the appointments need them now)…
     let mut people = Vec::new();
     for i in 0..10 {
@@ -144,5 +151,90 @@ fn phone(country: &str, workspace: usize, i: usize) -> String {
         "GB" => format!("+447911{workspace}{i:05}"),
         "US" => format!("+1415555{workspace}{i:03}"),
         _ => format!("+9198{workspace}{i:07}"),
+    }
+}
+
+/// Days of call history the demo holds.
+const HISTORY_DAYS: i64 = 30;
+
+/// A month of calls in every workspace, played out on the simulated carrier by the real
+/// call path on a clock that starts a month ago: holds and charges in the wallet's
+/// ledger, transcripts, recordings and analyses. Runs before the service's workers start.
+pub async fn seed_history(state: &AppState, account_id: &str, scopes: &[(Arc<Scope>, String)]) -> ApiResult<usize> {
+    let day = callplane_domain::clock::DAY_MS;
+    let today = state.now() - state.now() % day;
+    let clock = Arc::new(ManualClock::new(today - HISTORY_DAYS * day));
+    let past = state.with_clock(clock.clone());
+    wallet::credit(&past, account_id, 2_000_000, "Demo top-up").await?;
+    let mut placed = 0;
+    for (scope, country) in scopes {
+        if country == "GB" {
+            for group in ["gb-mobile", "gb-landline"] {
+                telephony::set_group(&past, scope, group, true).await?;
+            }
+        }
+    }
+    for d in 0..HISTORY_DAYS {
+        for (index, (scope, country)) in scopes.iter().enumerate() {
+            let mut read = scope.read().await?;
+            let agent_list = callplane_store::product::agents::list(&mut read, None, 10).await?;
+            let number_list = callplane_store::product::phone_numbers::list(&mut read, Some("active"), None, 10).await?;
+            let people = callplane_store::product::contacts::get_by_phones(
+                &mut read,
+                &(9000..9010).map(|i| phone(country, index, i)).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .await?;
+            drop(read);
+            let Some(renewals) = agent_list.iter().find(|a| a.name == "Renewals") else { continue };
+            let calls_today = 2 + ((d * 7 + index as i64) % 4) as usize;
+            for k in 0..calls_today {
+                let at = today - (HISTORY_DAYS - d) * day + (9 + 2 * k as i64) * 3_600_000 + (index as i64) * 600_000;
+                clock.advance((at - past.now()).max(0));
+                let n = d as usize * 11 + k * 5 + index;
+                // Mostly contacts; now and then the carrier's busy, unanswered or failing numbers.
+                let input = match n % 9 {
+                    4 => calls::PlaceInput { to: Some(test_number(country, "0486")), ..Default::default() },
+                    7 => calls::PlaceInput { to: Some(test_number(country, "0408")), ..Default::default() },
+                    8 if d % 3 == 0 => calls::PlaceInput { to: Some(test_number(country, "0500")), ..Default::default() },
+                    _ => calls::PlaceInput { contact_id: people.get(n % people.len().max(1)).map(|c| c.id.clone()), to: Some(phone(country, index, 500 + n)), ..Default::default() },
+                };
+                let input = calls::PlaceInput { agent_id: renewals.id.clone(), ..input };
+                calls::place(&past, scope, &input).await?;
+                play_out(&past, &clock).await;
+                placed += 1;
+            }
+            // Every other day someone calls the receptionist's number.
+            if let Some(number) = number_list.iter().find(|n| n.agent_id.is_some()).filter(|_| d % 2 == index as i64 % 2) {
+                clock.advance(3_600_000);
+                calls::receive(&past, &phone(country, index, 700 + d as usize), &number.e164).await?;
+                play_out(&past, &clock).await;
+                placed += 1;
+            }
+        }
+    }
+    Ok(placed)
+}
+
+/// Moves the clock from step to step until no call has a step left.
+async fn play_out(state: &AppState, clock: &ManualClock) {
+    loop {
+        let mut next = None::<i64>;
+        for region in state.regions.databases() {
+            if let Ok(Some(at)) = callplane_store::product::calls::next_due(region).await {
+                next = Some(next.map_or(at, |n: i64| n.min(at)));
+            }
+        }
+        let Some(at) = next else { return };
+        clock.advance((at - state.now()).max(0));
+        calls::work_once(state).await;
+    }
+}
+
+/// A number of the country ending in one of the simulated carrier's test suffixes.
+fn test_number(country: &str, suffix: &str) -> String {
+    match country {
+        "GB" => format!("+44791120{suffix}"),
+        "US" => format!("+1415555{suffix}"),
+        _ => format!("+91987650{suffix}"),
     }
 }

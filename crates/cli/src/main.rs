@@ -329,13 +329,19 @@ async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
             .map_err(|e| anyhow!("seeding workspace {name}: {}", e.detail))?;
         all.push((ws.id, country));
     }
+    let mut scopes = Vec::new();
     for (i, (ws, country)) in all.iter().enumerate() {
         let scope = callplane_server::auth::scope::resolve(state, &actor, ws)
             .await
             .map_err(|e| anyhow!("{}", e.detail))?
             .ok_or_else(|| anyhow!("the demo workspace {ws} is not reachable"))?;
         demo::seed_workspace(state, &scope, i, country).await.map_err(|e| anyhow!("seeding {ws}: {}", e.detail))?;
+        scopes.push((scope, country.to_string()));
     }
+    let calls = demo::seed_history(state, &signed.account.id, &scopes)
+        .await
+        .map_err(|e| anyhow!("seeding the call history: {}", e.detail))?;
+    tracing::info!(calls, "seeded a month of demo calls");
     Ok(())
 }
 

@@ -38,6 +38,24 @@ async fn w1_the_demo_seeds_a_living_organization() {
         let numbers = server.get(&format!("{base}/phone-numbers"), token).await.expect(200);
         assert_eq!(numbers["data"].as_array().unwrap().len(), 2);
         assert!(numbers["data"].as_array().unwrap().iter().any(|n| n["agent_id"].is_string()));
+        // A month of calls: answered ones with a transcript and a recording, every outcome.
+        let calls = server.get(&format!("{base}/calls?limit=200"), token).await.expect(200);
+        let calls = calls["data"].as_array().unwrap();
+        assert!(calls.len() >= 60, "a month of calls: {}", calls.len());
+        assert!(calls.iter().all(|c| c["settled"] == true), "all played out and settled");
+        for status in ["completed", "busy", "no-answer"] {
+            assert!(calls.iter().any(|c| c["status"] == status), "some {status} calls");
+        }
+        assert!(calls.iter().any(|c| c["direction"] == "inbound"));
+        let answered = calls.iter().find(|c| c["status"] == "completed" && c["direction"] == "outbound").unwrap();
+        let detail = server.get(&format!("{base}/calls/{}", answered["id"].as_str().unwrap()), token).await.expect(200);
+        assert!(detail["transcript"].as_array().is_some_and(|t| t.len() > 1), "{detail}");
+        assert!(detail["recording_url"].is_string() && detail["analysis"]["outcome"].is_string(), "{detail}");
+        let oldest = calls.last().unwrap()["created_at"].as_str().unwrap().to_owned();
+        let newest = calls[0]["created_at"].as_str().unwrap().to_owned();
+        assert!(oldest[..10] < newest[..10], "spread over days: {oldest} .. {newest}");
+        let usage = server.get(&format!("{base}/usage"), token).await.expect(200);
+        assert!(usage["cost"]["amount"].as_i64().unwrap() > 0, "{usage}");
         let appts = server.get(&format!("{base}/appointments"), token).await.expect(200);
         assert!(appts["data"].as_array().unwrap().len() >= 10, "a week of appointments");
         // The contact import runs in the background; it finishes on its own.
