@@ -9,7 +9,9 @@ use std::sync::Arc;
 use callplane_domain::clock::ManualClock;
 
 use callplane_server::error::ApiResult;
-use callplane_server::services::{agents, appointments, calls, contacts, imports, numbers, telephony, templates, wallet};
+use callplane_server::services::{
+    agents, appointments, calls, contacts, imports, numbers, telephony, templates, wallet,
+};
 use callplane_server::AppState;
 use callplane_store::access::Scope;
 use callplane_telephony::Search;
@@ -178,10 +180,16 @@ pub async fn seed_history(state: &AppState, account_id: &str, scopes: &[(Arc<Sco
         for (index, (scope, country)) in scopes.iter().enumerate() {
             let mut read = scope.read().await?;
             let agent_list = callplane_store::product::agents::list(&mut read, None, 10).await?;
-            let number_list = callplane_store::product::phone_numbers::list(&mut read, Some("active"), None, 10).await?;
+            let number_list =
+                callplane_store::product::phone_numbers::list(&mut read, Some("active"), None, 10).await?;
             let people = callplane_store::product::contacts::get_by_phones(
                 &mut read,
-                &(9000..9010).map(|i| phone(country, index, i)).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>(),
+                &(9000..9010)
+                    .map(|i| phone(country, index, i))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
             )
             .await?;
             drop(read);
@@ -195,8 +203,14 @@ pub async fn seed_history(state: &AppState, account_id: &str, scopes: &[(Arc<Sco
                 let input = match n % 9 {
                     4 => calls::PlaceInput { to: Some(test_number(country, "0486")), ..Default::default() },
                     7 => calls::PlaceInput { to: Some(test_number(country, "0408")), ..Default::default() },
-                    8 if d % 3 == 0 => calls::PlaceInput { to: Some(test_number(country, "0500")), ..Default::default() },
-                    _ => calls::PlaceInput { contact_id: people.get(n % people.len().max(1)).map(|c| c.id.clone()), to: Some(phone(country, index, 500 + n)), ..Default::default() },
+                    8 if d % 3 == 0 => {
+                        calls::PlaceInput { to: Some(test_number(country, "0500")), ..Default::default() }
+                    }
+                    _ => calls::PlaceInput {
+                        contact_id: people.get(n % people.len().max(1)).map(|c| c.id.clone()),
+                        to: Some(phone(country, index, 500 + n)),
+                        ..Default::default()
+                    },
                 };
                 let input = calls::PlaceInput { agent_id: renewals.id.clone(), ..input };
                 calls::place(&past, scope, &input).await?;
@@ -204,7 +218,9 @@ pub async fn seed_history(state: &AppState, account_id: &str, scopes: &[(Arc<Sco
                 placed += 1;
             }
             // Every other day someone calls the receptionist's number.
-            if let Some(number) = number_list.iter().find(|n| n.agent_id.is_some()).filter(|_| d % 2 == index as i64 % 2) {
+            if let Some(number) =
+                number_list.iter().find(|n| n.agent_id.is_some()).filter(|_| d % 2 == index as i64 % 2)
+            {
                 clock.advance(3_600_000);
                 calls::receive(&past, &phone(country, index, 700 + d as usize), &number.e164).await?;
                 play_out(&past, &clock).await;

@@ -407,23 +407,29 @@ fn ended(status: &'static str, reason: &'static str, code: Option<u16>) -> Step<
 }
 
 /// One pass over every region database: each due call moves a step, each ended call
-/// is settled. Returns how many calls it touched.
+/// is settled, up to `STEP_CONCURRENCY` calls at a time (each step only moves a call
+/// from the status it read, so concurrent steps of one call cannot both win). Returns
+/// how many calls it touched.
 pub async fn work_once(state: &AppState) -> usize {
+    use futures_util::StreamExt;
+    const STEP_CONCURRENCY: usize = 16;
     let mut touched = 0;
     for region in state.regions.databases() {
-        let due = match calls::due(region, state.now(), 200).await {
+        let due = match calls::due(region, state.now(), 500).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "reading due calls");
                 continue;
             }
         };
-        for w in &due {
-            touched += 1;
-            if let Err(e) = step(state, region, w).await {
-                tracing::warn!(call = %w.id, error = %e.detail, "advancing a call; retried on the next pass");
-            }
-        }
+        touched += due.len();
+        futures_util::stream::iter(&due)
+            .for_each_concurrent(STEP_CONCURRENCY, |w| async move {
+                if let Err(e) = step(state, region, w).await {
+                    tracing::warn!(call = %w.id, error = %e.detail, "advancing a call; retried on the next pass");
+                }
+            })
+            .await;
     }
     touched
 }
