@@ -115,7 +115,10 @@ impl Config {
 /// provider with its default groups on (N2).
 pub async fn config(state: &AppState, scope: &Scope) -> ApiResult<Config> {
     let routes = routes(state);
-    let settings = match store::settings(&mut scope.read().await?).await? {
+    // Read on a connection released before the first-use write below (a connection
+    // held across `begin` starves the pool under concurrent first calls).
+    let existing = store::settings(&mut scope.read().await?).await?;
+    let settings = match existing {
         Some(s) => s,
         None => {
             let catalog = routes.catalog();

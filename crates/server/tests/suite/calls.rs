@@ -527,3 +527,62 @@ async fn w5_a_workspace_with_calls_in_flight_is_not_deleted_then_its_calls_go_an
     let charged: i64 = charges.iter().map(|e| e["amount"]["amount"].as_i64().unwrap().abs()).sum();
     assert_eq!(w["balance"]["amount"].as_i64().unwrap(), 10_000 - charged);
 }
+
+#[tokio::test]
+async fn b1_fifty_parallel_api_calls_from_three_workspaces_end_at_exactly_the_expected_balance() {
+    let app = spawn_app().await;
+    let s = setup(&app, 0).await;
+    // Two more workspaces of the account, each with an active agent and a number.
+    let mut places = vec![(s.u.workspace_id.clone(), s.agent.clone())];
+    for name in ["B", "C"] {
+        let ws = app.create_workspace(&s.u.token, name).await;
+        let agent = app
+            .post(&format!("/api/v1/workspaces/{ws}/agents"), &s.u.token, json!({ "name": "A", "status": "active" }))
+            .await
+            .expect(201);
+        let available = format!("/api/v1/workspaces/{ws}/phone-numbers/available?country=IN&limit=1");
+        let offer = app.get(&available, &s.u.token).await.expect(200);
+        let body = json!({ "e164": offer["data"][0]["e164"] });
+        app.post(&format!("/api/v1/workspaces/{ws}/phone-numbers"), &s.u.token, body).await.expect(201);
+        places.push((ws, agent["id"].as_str().unwrap().to_owned()));
+    }
+    // ₹20 at 60 paise a minute: 33 calls can set their first minute aside, 17 cannot.
+    wallet::credit(&app.state, &s.u.account_id, 2_000, "test funds").await.unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (http, base, token) = (app.http.clone(), app.base.clone(), s.u.token.clone());
+            let (ws, agent) = places[i % 3].clone();
+            tokio::spawn(async move {
+                http.post(format!("{base}{}", calls(&ws)))
+                    .bearer_auth(token)
+                    .json(&json!({ "agent_id": agent, "to": "+919876500061" }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let count = |what: &str| statuses.iter().filter(|b| b.contains(what)).count();
+    assert_eq!(count("\"status\":\"queued\""), 33, "{statuses:?}");
+    assert_eq!(count("insufficient_funds"), 17, "{statuses:?}");
+    run_for(&app, 200_000).await;
+    // Each answered call wanted 61 s but the wallet covered one minute: 60 s, 60 paise.
+    let mut total = 0;
+    for (ws, _) in &places {
+        let list = app.get(&format!("{}?limit=100", calls(ws)), &s.u.token).await.expect(200);
+        for c in list["data"].as_array().unwrap() {
+            assert_eq!((c["status"].as_str(), c["settled"].as_bool()), (Some("completed"), Some(true)), "{c}");
+            assert_eq!((c["duration_secs"].as_i64(), c["end_reason"].as_str()), (Some(60), Some("funds_limit")), "{c}");
+            total += c["cost"]["amount"].as_i64().unwrap();
+        }
+    }
+    assert_eq!(total, 33 * 60);
+    assert_eq!(balance(&app, &s).await, (2_000 - 33 * 60, 0), "exactly the expected balance, nothing reserved");
+}
