@@ -233,14 +233,7 @@ pub async fn seed_history(state: &AppState, account_id: &str, scopes: &[(Arc<Sco
 
 /// Moves the clock from step to step until no call has a step left.
 async fn play_out(state: &AppState, clock: &ManualClock) {
-    loop {
-        let mut next = None::<i64>;
-        for region in state.regions.databases() {
-            if let Ok(Some(at)) = callplane_store::product::calls::next_due(region).await {
-                next = Some(next.map_or(at, |n: i64| n.min(at)));
-            }
-        }
-        let Some(at) = next else { return };
+    while let Some(at) = calls::next_due(state).await {
         clock.advance((at - state.now()).max(0));
         calls::work_once(state).await;
     }

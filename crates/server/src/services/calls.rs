@@ -481,15 +481,16 @@ pub async fn run_worker(state: AppState) {
 
 /// Milliseconds until the earliest next step of any call (a second when none is due).
 async fn next_due_in(state: &AppState) -> i64 {
-    let mut next = i64::MAX;
+    next_due(state).await.map_or(1_000, |at| at - state.now())
+}
+
+/// When the earliest pending step of any call, in every region database, is due.
+pub async fn next_due(state: &AppState) -> Option<i64> {
+    let mut next = None::<i64>;
     for region in state.regions.databases() {
         if let Ok(Some(at)) = calls::next_due(region).await {
-            next = next.min(at);
+            next = Some(next.map_or(at, |n| n.min(at)));
         }
     }
-    if next == i64::MAX {
-        1_000
-    } else {
-        next - state.now()
-    }
+    next
 }

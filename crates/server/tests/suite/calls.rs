@@ -16,19 +16,26 @@ fn calls(ws: &str) -> String {
     format!("/api/v1/workspaces/{ws}/calls")
 }
 
+/// An active agent (named "Caller") and a bought Indian number in workspace `ws`:
+/// their ids.
+async fn equip(app: &TestApp, token: &str, ws: &str) -> (String, String) {
+    let ws = format!("/api/v1/workspaces/{ws}");
+    let agent =
+        app.post(&format!("{ws}/agents"), token, json!({ "name": "Caller", "status": "active" })).await.expect(201);
+    let offer = app.get(&format!("{ws}/phone-numbers/available?country=IN&limit=1"), token).await.expect(200);
+    let number = app.post(&format!("{ws}/phone-numbers"), token, json!({ "e164": offer["data"][0]["e164"] })).await;
+    let number = number.expect(201);
+    (agent["id"].as_str().unwrap().into(), number["id"].as_str().unwrap().into())
+}
+
 /// A workspace with an active agent, a number and `funds` paise in the wallet.
 async fn setup(app: &TestApp, funds: i64) -> Setup {
     let u = app.signup(&email("owner"), "Acme").await;
-    let ws = format!("/api/v1/workspaces/{}", u.workspace_id);
-    let agent =
-        app.post(&format!("{ws}/agents"), &u.token, json!({ "name": "Caller", "status": "active" })).await.expect(201);
-    let offer = app.get(&format!("{ws}/phone-numbers/available?country=IN&limit=1"), &u.token).await.expect(200);
-    let e164 = offer["data"][0]["e164"].as_str().unwrap().to_owned();
-    let number = app.post(&format!("{ws}/phone-numbers"), &u.token, json!({ "e164": e164 })).await.expect(201);
+    let (agent, number) = equip(app, &u.token, &u.workspace_id).await;
     if funds > 0 {
         wallet::credit(&app.state, &u.account_id, funds, "test funds").await.unwrap();
     }
-    Setup { agent: agent["id"].as_str().unwrap().into(), number: number["id"].as_str().unwrap().into(), u }
+    Setup { agent, number, u }
 }
 
 async fn place(app: &TestApp, s: &Setup, to: &str) -> Value {
@@ -479,20 +486,9 @@ async fn w5_a_workspace_with_calls_in_flight_is_not_deleted_then_its_calls_go_an
     let keep = app.create_workspace(&s.u.token, "Keep").await;
     app.switch(&s.u.token, &keep).await.expect(200);
     // A call in the workspace that stays, and a finished and a live one in the doomed one.
-    let kept_agent = app
-        .post(&format!("/api/v1/workspaces/{keep}/agents"), &s.u.token, json!({ "name": "K", "status": "active" }))
-        .await
-        .expect(201);
-    let available = format!("/api/v1/workspaces/{keep}/phone-numbers/available?country=IN&limit=1");
-    let offer = app.get(&available, &s.u.token).await.expect(200);
-    let e164 = offer["data"][0]["e164"].as_str().unwrap().to_owned();
-    app.post(&format!("/api/v1/workspaces/{keep}/phone-numbers"), &s.u.token, json!({ "e164": e164 }))
-        .await
-        .expect(201);
-    let kept_call = app
-        .post(&calls(&keep), &s.u.token, json!({ "agent_id": kept_agent["id"], "to": "+919876500061" }))
-        .await
-        .expect(201);
+    let (kept_agent, _) = equip(&app, &s.u.token, &keep).await;
+    let kept_call =
+        app.post(&calls(&keep), &s.u.token, json!({ "agent_id": kept_agent, "to": "+919876500061" })).await.expect(201);
     place(&app, &s, "+919876500061").await;
     run_for(&app, 100_000).await;
     let live = place(&app, &s, "+919876543210").await;
@@ -536,15 +532,8 @@ async fn b1_fifty_parallel_api_calls_from_three_workspaces_end_at_exactly_the_ex
     let mut places = vec![(s.u.workspace_id.clone(), s.agent.clone())];
     for name in ["B", "C"] {
         let ws = app.create_workspace(&s.u.token, name).await;
-        let agent = app
-            .post(&format!("/api/v1/workspaces/{ws}/agents"), &s.u.token, json!({ "name": "A", "status": "active" }))
-            .await
-            .expect(201);
-        let available = format!("/api/v1/workspaces/{ws}/phone-numbers/available?country=IN&limit=1");
-        let offer = app.get(&available, &s.u.token).await.expect(200);
-        let body = json!({ "e164": offer["data"][0]["e164"] });
-        app.post(&format!("/api/v1/workspaces/{ws}/phone-numbers"), &s.u.token, body).await.expect(201);
-        places.push((ws, agent["id"].as_str().unwrap().to_owned()));
+        let (agent, _) = equip(&app, &s.u.token, &ws).await;
+        places.push((ws, agent));
     }
     // ₹20 at 60 paise a minute: 33 calls can set their first minute aside, 17 cannot.
     wallet::credit(&app.state, &s.u.account_id, 2_000, "test funds").await.unwrap();
