@@ -65,7 +65,7 @@ pub async fn seed_workspace(state: &AppState, scope: &Scope, index: usize, count
             analysis_template_id: Some(analysis.id.clone()),
             ..agents::Input::default()
         };
-        agent_ids.push(agents::create(state, scope, &input).await?.id);
+        agent_ids.push(agents::create(state, scope, &input).await?.agent.id);
     }
     // Numbers: one answering inbound calls.
     let offers =

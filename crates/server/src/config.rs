@@ -24,6 +24,7 @@ pub struct Config {
     pub email: EmailConfig,
     pub workers: WorkersConfig,
     pub calls: CallsConfig,
+    pub webhooks: WebhooksConfig,
     pub agents: AgentsConfig,
     pub log: LogConfig,
 }
@@ -64,6 +65,23 @@ pub struct CallsConfig {
     /// A wallet hold whose call never reached its region database (a crash between the
     /// hold and the insert) is released once it is this old.
     pub orphan_hold_grace_secs: i64,
+}
+
+/// Webhook delivery (SPEC E2, E3).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Let webhooks reach private, loopback, link-local, CGNAT and metadata addresses
+    /// (off: such URLs are refused when saved, and such resolved addresses at delivery).
+    pub allow_private_targets: bool,
+    /// Seconds to connect, and for the whole request.
+    pub connect_timeout_secs: u64,
+    pub timeout_secs: u64,
+    /// Requests in flight at a time, and to one endpoint.
+    pub max_in_flight: usize,
+    pub per_endpoint_in_flight: usize,
+    /// An endpoint failing for this many days is disabled and the Owner emailed.
+    pub disable_after_days: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -166,6 +184,14 @@ impl Default for Config {
             email: EmailConfig { smtp_url: None, from: "callplane <no-reply@callplane.local>".into() },
             workers: WorkersConfig { lease_secs: 60, poll_secs: 5 },
             calls: CallsConfig { time_scale: 1.0, orphan_hold_grace_secs: 300 },
+            webhooks: WebhooksConfig {
+                allow_private_targets: false,
+                connect_timeout_secs: 5,
+                timeout_secs: 15,
+                max_in_flight: 64,
+                per_endpoint_in_flight: 16,
+                disable_after_days: 5,
+            },
             agents: AgentsConfig {
                 llm_models: vec![
                     "gpt-4o-mini".into(),

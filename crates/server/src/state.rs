@@ -30,6 +30,10 @@ pub struct Inner {
     pub import_wakeup: tokio::sync::Notify,
     /// Wakes the call worker after a call is placed.
     pub call_wakeup: tokio::sync::Notify,
+    /// Wakes the webhook delivery worker after an event is written.
+    pub webhook_wakeup: tokio::sync::Notify,
+    /// The client webhooks are sent with (timeouts, no redirects, the SSRF guard).
+    pub webhook_client: reqwest::Client,
     /// The telephony provider numbers are bought from (the simulated carrier).
     pub provider: Arc<dyn callplane_telephony::Provider>,
     /// The telephony catalog in force with its prefix routes (SPEC N1, N3), rebuilt when
@@ -39,6 +43,7 @@ pub struct Inner {
 
 impl AppState {
     pub fn new(db: Db, regions: Regions, config: Config, clock: Arc<dyn Clock>) -> Self {
+        let webhook_client = crate::services::webhooks::delivery::client(&config.webhooks);
         Self(Arc::new(Inner {
             access_cache: AccessCache::new(db.changes().clone()),
             db,
@@ -50,6 +55,8 @@ impl AppState {
             email_wakeup: tokio::sync::Notify::new(),
             import_wakeup: tokio::sync::Notify::new(),
             call_wakeup: tokio::sync::Notify::new(),
+            webhook_wakeup: tokio::sync::Notify::new(),
+            webhook_client,
             provider: Arc::new(callplane_telephony::Simulated),
             routes: std::sync::RwLock::new(Arc::new(shipped_routes())),
         }))

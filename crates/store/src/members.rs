@@ -156,3 +156,15 @@ pub async fn belongs_to_account(ex: &mut impl Executor, account_id: &str, user_i
     .await)?;
     Ok(n > 0)
 }
+
+/// The email addresses of a workspace's Owner(s) (whom the service tells about the
+/// workspace's trouble, e.g. a webhook it disabled).
+pub async fn owner_emails(ex: &mut impl Executor, workspace_id: &str) -> Result<Vec<String>> {
+    Ok(on!(ex, |c| sqlx::query_scalar(
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.workspace_id = $1 AND m.role = 'owner' ORDER BY u.email_key"
+    )
+    .bind(workspace_id)
+    .fetch_all(c)
+    .await)?)
+}

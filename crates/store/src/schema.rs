@@ -56,6 +56,10 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "calls",
     "call_events",
     "call_artifacts",
+    "webhook_endpoints",
+    "webhook_events",
+    "webhook_deliveries",
+    "webhook_attempts",
 ];
 
 /// Search indexes of a region database: SQLite virtual tables over a product table's

@@ -1,6 +1,7 @@
 //! Test support shared by callplane's test suites (never a dependency of the binary).
 
 pub mod process;
+pub mod receiver;
 pub mod smtp;
 
 use reqwest::Method;

@@ -29,6 +29,10 @@ pub struct AgentView {
     pub recording: bool,
     pub webhook_url: Option<String>,
     pub analysis_template_id: Option<String>,
+    /// The signing secret of the agent's webhook endpoint, in the answer to the change
+    /// that created it, and only there (see `/webhooks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -48,9 +52,16 @@ impl From<&Agent> for AgentView {
             recording: a.recording,
             webhook_url: a.webhook_url.clone(),
             analysis_template_id: a.analysis_template_id.clone(),
+            webhook_secret: None,
             created_at: rfc3339(a.created_at),
             updated_at: rfc3339(a.updated_at),
         }
+    }
+}
+
+impl From<svc::Saved> for AgentView {
+    fn from(s: svc::Saved) -> Self {
+        Self { webhook_secret: s.webhook_secret, ..Self::from(&s.agent) }
     }
 }
 
@@ -109,8 +120,8 @@ pub async fn create(
     scope: WorkspaceScope,
     ApiJson(req): ApiJson<AgentRequest>,
 ) -> ApiResult<(StatusCode, Json<AgentView>)> {
-    let agent = svc::create(&state, &scope, &req.into()).await?;
-    Ok((StatusCode::CREATED, Json((&agent).into())))
+    let saved = svc::create(&state, &scope, &req.into()).await?;
+    Ok((StatusCode::CREATED, Json(saved.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/agents/{id}", tag = "agents",
@@ -129,7 +140,7 @@ pub async fn update(
     Path((_, id)): Path<(String, String)>,
     ApiJson(req): ApiJson<AgentRequest>,
 ) -> ApiResult<Json<AgentView>> {
-    Ok(Json((&svc::update(&state, &scope, &id, &req.into()).await?).into()))
+    Ok(Json(svc::update(&state, &scope, &id, &req.into()).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/agents/{id}", tag = "agents",

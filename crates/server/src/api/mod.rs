@@ -21,6 +21,7 @@ pub mod telephony;
 pub mod templates;
 pub mod views;
 pub mod wallet;
+pub mod webhooks;
 pub mod workspaces;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -105,6 +106,22 @@ pub fn routes() -> Routes {
             calls::simulate_inbound,
         )
         .add(Method::POST, "/api/v1/workspaces/{ws}/calls/{id}/cancel", Workspace(P::CallsCreate), calls::cancel)
+        .add(Method::GET, "/api/v1/webhook-event-types", Public, webhooks::event_types)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/webhooks", Workspace(P::WebhooksView), webhooks::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/webhooks", Workspace(P::WebhooksCreate), webhooks::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/webhooks/{id}", Workspace(P::WebhooksView), webhooks::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/webhooks/{id}", Workspace(P::WebhooksEdit), webhooks::update)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/webhooks/{id}", Workspace(P::WebhooksDelete), webhooks::delete)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/webhooks/{id}/rotate-secret", Workspace(P::WebhooksEdit), webhooks::rotate)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/webhooks/{id}/test", Workspace(P::WebhooksEdit), webhooks::test)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/webhooks/{id}/deliveries", Workspace(P::WebhooksView), webhooks::deliveries)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/webhooks/{id}/attempts", Workspace(P::WebhooksView), webhooks::attempts)
+        .add(
+            Method::POST,
+            "/api/v1/workspaces/{ws}/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            Workspace(P::WebhooksEdit),
+            webhooks::redeliver,
+        )
         .add(Method::GET, "/api/v1/workspaces/{ws}/telephony", Workspace(P::TelephonyView), telephony::get)
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/telephony", Workspace(P::TelephonyEdit), telephony::update)
         .add(Method::GET, "/api/v1/workspaces/{ws}/telephony/groups", Workspace(P::TelephonyView), telephony::groups)

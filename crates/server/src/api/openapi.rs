@@ -30,6 +30,9 @@ use crate::api;
         api::calls::recording, api::calls::simulate_inbound, api::wallet::usage,
         api::telephony::get, api::telephony::update, api::telephony::groups, api::telephony::update_group,
         api::telephony::route,
+        api::webhooks::list, api::webhooks::create, api::webhooks::get, api::webhooks::update, api::webhooks::delete,
+        api::webhooks::rotate, api::webhooks::test, api::webhooks::deliveries, api::webhooks::attempts,
+        api::webhooks::redeliver, api::webhooks::event_types,
         api::imports::create, api::imports::list, api::imports::get, api::imports::errors,
         api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,
         api::team::list_invitations, api::team::invite, api::team::resend, api::team::revoke, api::team::accept,
@@ -40,7 +43,12 @@ use crate::api;
         api::system::healthz, api::system::readyz, api::system::metrics,
         serve,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(
+        crate::services::events::WebhookMessage, crate::services::events::CallEventData,
+        crate::services::events::CallSummary, crate::services::events::CallAnalyzedData,
+        crate::services::events::ImportCompletedData, crate::services::events::TestEventData,
+    )),
+    modifiers(&BearerAuth, &EventCatalog),
 )]
 pub struct ApiDoc;
 
@@ -50,6 +58,25 @@ impl Modify for BearerAuth {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The event catalog as a schema (`WebhookEventType`: every `type` a webhook message can
+/// have), next to the payload schemas.
+struct EventCatalog;
+
+impl Modify for EventCatalog {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let names: Vec<&str> = crate::services::events::CATALOG.iter().map(|e| e.name).collect();
+        let description = crate::services::events::CATALOG
+            .iter()
+            .map(|e| format!("`{}`: {}", e.name, e.summary))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let schema =
+            ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).description(Some(description));
+        doc.components.get_or_insert_with(Default::default).schemas.insert("WebhookEventType".into(), schema.into());
     }
 }
 

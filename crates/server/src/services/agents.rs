@@ -55,21 +55,20 @@ fn max_call(state: &AppState, seconds: i64) -> ApiResult<i64> {
     }
 }
 
-/// An `http(s)://host/...` URL (private addresses are checked when webhooks are sent).
-fn webhook(url: &str) -> ApiResult<Option<String>> {
-    let url = url.trim();
-    if url.is_empty() {
-        return Ok(None);
+/// The agent's webhook URL (`""`: none), checked as every webhook URL is (E3).
+fn webhook(state: &AppState, url: &str) -> ApiResult<Option<String>> {
+    match url.trim() {
+        "" => Ok(None),
+        url => crate::services::webhooks::check_url(state, "webhook_url", url).map(Some),
     }
-    let ok = url.len() <= 2000
-        && (url.starts_with("https://") || url.starts_with("http://"))
-        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(Some(url.to_owned()))
-    } else {
-        Err(ApiError::invalid("webhook_url", "must be an http:// or https:// URL"))
-    }
+}
+
+/// An agent as saved, with the signing secret of its webhook endpoint when this save
+/// created it (shown once).
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub agent: Agent,
+    pub webhook_secret: Option<String>,
 }
 
 /// The defaults new agents of the workspace start from (W8).
@@ -163,7 +162,7 @@ fn apply(state: &AppState, base: &AgentFields, input: &Input) -> ApiResult<Agent
         max_call_seconds: max_call(state, input.max_call_seconds.unwrap_or(base.max_call_seconds))?,
         recording: input.recording.unwrap_or(base.recording),
         webhook_url: match &input.webhook_url {
-            Some(u) => webhook(u)?,
+            Some(u) => webhook(state, u)?,
             None => base.webhook_url.clone(),
         },
         analysis_template_id: match input.analysis_template_id.as_deref().map(str::trim) {
@@ -199,7 +198,7 @@ fn snapshot(f: &AgentFields) -> serde_json::Value {
             "system_prompt_chars": f.system_prompt.chars().count() })
 }
 
-pub async fn create(state: &AppState, scope: &Scope, input: &Input) -> ApiResult<Agent> {
+pub async fn create(state: &AppState, scope: &Scope, input: &Input) -> ApiResult<Saved> {
     if input.name.is_none() {
         return Err(ApiError::invalid("name", "is required"));
     }
@@ -222,33 +221,35 @@ pub async fn create(state: &AppState, scope: &Scope, input: &Input) -> ApiResult
     let mut tx = scope.begin().await?;
     check_analysis_template(&mut tx, &f).await?;
     let agent = agents::create(&mut tx, &id, &f, now).await?;
+    let endpoint = crate::services::webhooks::sync_agent(&mut tx, &id, f.webhook_url.as_deref(), now).await?;
     Auditor::for_scope(scope, now)
         .record_product(&mut tx, "agent.created", ("agent", &id), None, Some(snapshot(&f)))
         .await?;
     tx.commit().await?;
-    Ok(agent)
+    Ok(Saved { agent, webhook_secret: endpoint.map(|e| e.secret) })
 }
 
 pub async fn get(scope: &Scope, id: &str) -> ApiResult<Agent> {
     agents::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)
 }
 
-pub async fn update(state: &AppState, scope: &Scope, id: &str, input: &Input) -> ApiResult<Agent> {
+pub async fn update(state: &AppState, scope: &Scope, id: &str, input: &Input) -> ApiResult<Saved> {
     let now = state.now();
     let mut tx = scope.begin().await?;
     let current = agents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let before = AgentFields::from(&current);
     let after = apply(state, &before, input)?;
     if after == before {
-        return Ok(current);
+        return Ok(Saved { agent: current, webhook_secret: None });
     }
     check_analysis_template(&mut tx, &after).await?;
     let agent = agents::update(&mut tx, id, &after, now).await?.ok_or_else(ApiError::not_found)?;
+    let endpoint = crate::services::webhooks::sync_agent(&mut tx, id, after.webhook_url.as_deref(), now).await?;
     Auditor::for_scope(scope, now)
         .record_product(&mut tx, "agent.updated", ("agent", id), Some(snapshot(&before)), Some(snapshot(&after)))
         .await?;
     tx.commit().await?;
-    Ok(agent)
+    Ok(Saved { agent, webhook_secret: endpoint.map(|e| e.secret) })
 }
 
 pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> ApiResult<()> {

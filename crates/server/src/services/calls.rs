@@ -25,7 +25,7 @@ use callplane_store::regions::RegionDb;
 use callplane_telephony::Answer;
 
 use crate::error::{ApiError, ApiResult, Code};
-use crate::services::{call_outputs, telephony, wallet};
+use crate::services::{call_outputs, events, telephony, wallet};
 use crate::state::AppState;
 
 /// What placing a call asks for.
@@ -119,6 +119,7 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
     let created = async {
         let mut tx = scope.begin().await?;
         let call = calls::create(&mut tx, &new, now).await?;
+        events::call_changed(&mut tx, &call, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(call)
     }
@@ -126,6 +127,7 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
     match created {
         Ok(call) => {
             state.call_wakeup.notify_one();
+            state.webhook_wakeup.notify_one();
             Ok((call, true))
         }
         Err(e) => {
@@ -167,7 +169,10 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     if !calls::advance(&mut tx, id, &call.status, &step, now).await? {
         return Err(ApiError::new(Code::CallEnded, "The call changed meanwhile; reload it."));
     }
+    let after = calls::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    events::call_changed(&mut tx, &after, now).await?;
     tx.commit().await?;
+    state.webhook_wakeup.notify_one();
     let call = calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)?;
     wallet::settle(state, &call.id, call.cost, &charge_note(&call)).await?;
     let mut tx = scope.begin().await?;
@@ -271,7 +276,8 @@ pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> 
         next_step_at: now,
     };
     let mut tx = calls::begin_work(region, &w).await?;
-    calls::create(&mut tx, &new, now).await?;
+    let queued = calls::create(&mut tx, &new, now).await?;
+    events::call_changed(&mut tx, &queued, now).await?;
     if refused {
         let step = Step {
             detail: Some("the account's wallet cannot cover a minute"),
@@ -280,8 +286,12 @@ pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> 
         calls::advance(&mut tx, &w.id, "queued", &step, now).await?;
     }
     let call = calls::get(&mut tx, &w.id).await?.ok_or_else(ApiError::not_found)?;
+    if refused {
+        events::call_changed(&mut tx, &call, now).await?;
+    }
     tx.commit().await?;
     state.call_wakeup.notify_one();
+    state.webhook_wakeup.notify_one();
     Ok(call)
 }
 
@@ -376,7 +386,14 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
         return Ok(()); // moved meanwhile (cancelled): this step's writes roll back
     }
     let after = calls::get(&mut tx, &call.id).await?;
+    let told = match &after {
+        Some(after) => events::call_changed(&mut tx, after, now).await?,
+        None => false,
+    };
     tx.commit().await?;
+    if told {
+        state.webhook_wakeup.notify_one();
+    }
     if let Some(after) = after.filter(|c| c.has_ended()) {
         settle_ended(state, region, w, &after).await?;
     }

@@ -320,16 +320,27 @@ pub async fn process(state: &AppState, region: &RegionDb, job: &Claimed) -> ApiR
     if !batch.is_empty() {
         write_batch(state, region, job, &import, cols, *width, &country, &batch).await?;
     }
-    let mut tx = job.begin(region).await?;
-    imports::finish(&mut tx, &job.id, None, state.now()).await?;
-    tx.commit().await?;
-    Ok(())
+    finish(state, region, job, None).await
 }
 
 async fn fail(state: &AppState, region: &RegionDb, job: &Claimed, error: &str) -> ApiResult<()> {
+    finish(state, region, job, Some(error)).await
+}
+
+/// Ends the job, and tells the workspace's webhooks (`contact.import.completed`) in the
+/// same transaction.
+async fn finish(state: &AppState, region: &RegionDb, job: &Claimed, error: Option<&str>) -> ApiResult<()> {
+    let now = state.now();
     let mut tx = job.begin(region).await?;
-    imports::finish(&mut tx, &job.id, Some(error), state.now()).await?;
+    imports::finish(&mut tx, &job.id, error, now).await?;
+    let told = match imports::get(&mut tx, &job.id).await? {
+        Some(import) => crate::services::events::import_finished(&mut tx, &import, error, now).await?,
+        None => false,
+    };
     tx.commit().await?;
+    if told {
+        state.webhook_wakeup.notify_one();
+    }
     Ok(())
 }
 

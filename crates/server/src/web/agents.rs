@@ -109,7 +109,10 @@ pub async fn create(dash: Dash, scope: WorkspaceScope, WebForm(f): WebForm<Agent
         Ok(input) => svc::create(&dash.state, &scope, &input).await,
         Err(e) => Err(e),
     };
-    let (status, extra) = outcome(result.map(|a| json!({ "notice": format!("Agent “{}” created.", a.name) })));
+    let (status, extra) = outcome(result.map(|s| {
+        json!({ "notice": format!("Agent “{}” created.", s.agent.name),
+                                                           "webhook_secret": s.webhook_secret })
+    }));
     list_page(&dash, &scope, status, extra).await
 }
 
@@ -147,7 +150,8 @@ pub async fn update(
         Ok(input) => svc::update(&dash.state, &scope, &id, &input).await,
         Err(e) => Err(e),
     };
-    let (status, extra) = outcome(result.map(|_| json!({ "notice": "Agent saved." })));
+    let (status, extra) =
+        outcome(result.map(|s| json!({ "notice": "Agent saved.", "webhook_secret": s.webhook_secret })));
     edit_page(&dash, &scope, &id, status, extra).await
 }
 

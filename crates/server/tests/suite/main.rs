@@ -26,4 +26,5 @@ mod telephony;
 mod templates;
 mod wallet;
 mod webdriver;
+mod webhooks;
 mod workspaces;

@@ -13,6 +13,7 @@ pub mod imports;
 pub mod phone_numbers;
 pub mod telephony;
 pub mod templates;
+pub mod webhooks;
 
 use crate::access::Scope;
 use crate::db::{Conn, Ex, Raw, Tx};

@@ -1,0 +1,375 @@
+//! Delivering webhooks (SPEC E2): a worker drains the outbox of every region database.
+//!
+//! - Each due delivery is leased before it is sent, and its attempt is recorded only
+//!   under that lease: replicas on one PostgreSQL never send the same attempt (a lease
+//!   outlives the request's total timeout). A crash between sending and recording sends
+//!   the event again later, with the same `webhook-id`: at least once.
+//! - Up to `webhooks.max_in_flight` requests at a time, at most
+//!   `webhooks.per_endpoint_in_flight` of them to one endpoint, so a slow endpoint
+//!   never holds back the others.
+//! - Retries follow the Standard Webhooks schedule with ±10% jitter; `429` with
+//!   `Retry-After` waits at least that long; `410 Gone` disables the endpoint; an
+//!   endpoint failing for `webhooks.disable_after_days` is disabled, audited, and its
+//!   workspace's Owner is emailed. Redirects are not followed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use callplane_store::product::webhooks::{self as store, AttemptResult, Claimed, EndpointEffect, Next, Outgoing};
+use callplane_store::RegionDb;
+use rand::Rng;
+
+use super::{guard, signing};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Seconds to wait before each attempt: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h,
+/// 10 h and 10 h (the schedule the Standard Webhooks specification suggests).
+pub const SCHEDULE_SECS: [i64; 8] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
+
+/// Bytes of a response kept for the delivery log.
+const EXCERPT_BYTES: usize = 1024;
+
+/// The HTTP client webhooks are sent with: bounded connect and total time, no
+/// redirects, and the guarded resolver.
+pub fn client(config: &crate::config::WebhooksConfig) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+        .timeout(Duration::from_secs(config.timeout_secs))
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(guard::GuardedResolver { allow_private: config.allow_private_targets }))
+        .user_agent(concat!("callplane-webhooks/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap_or_default()
+}
+
+/// When attempt number `done + 1` is due after attempt `done` failed at `at`
+/// (`None`: the schedule ran out), at least `retry_after_ms` later.
+pub fn next_attempt(done: i64, at: i64, retry_after_ms: Option<i64>) -> Option<i64> {
+    let base = *SCHEDULE_SECS.get(usize::try_from(done).ok()?)? * 1000;
+    let jitter = if base == 0 { 0 } else { rand::thread_rng().gen_range(-(base / 10)..=base / 10) };
+    Some(at + (base + jitter).max(retry_after_ms.unwrap_or(0)))
+}
+
+/// What an attempt got back.
+struct Sent {
+    status: Option<u16>,
+    latency_ms: i64,
+    excerpt: Option<String>,
+    error: Option<String>,
+    retry_after_ms: Option<i64>,
+}
+
+async fn send(state: &AppState, out: &Outgoing, now: i64) -> Sent {
+    let refused =
+        |error: String| Sent { status: None, latency_ms: 0, excerpt: None, error: Some(error), retry_after_ms: None };
+    let url = match reqwest::Url::parse(&out.url) {
+        Ok(u) => u,
+        Err(_) => return refused("the endpoint's URL does not parse".into()),
+    };
+    if !state.config.webhooks.allow_private_targets {
+        if let Some(why) = guard::refuse_literal(&url) {
+            return refused(format!("refused: {why}"));
+        }
+    }
+    let mut secrets = vec![out.secret.as_str()];
+    if let (Some(prev), Some(until)) = (&out.previous_secret, out.previous_secret_until) {
+        if now < until {
+            secrets.push(prev);
+        }
+    }
+    let timestamp = now.div_euclid(1000);
+    let signature = signing::header(&secrets, &out.event_id, timestamp, &out.payload);
+    let started = Instant::now();
+    let res = state
+        .webhook_client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &out.event_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(out.payload.clone())
+        .send()
+        .await;
+    let mut res = match res {
+        Ok(r) => r,
+        Err(e) => {
+            return Sent {
+                status: None,
+                latency_ms: started.elapsed().as_millis() as i64,
+                excerpt: None,
+                error: Some(describe(&e)),
+                retry_after_ms: None,
+            }
+        }
+    };
+    let status = res.status();
+    let retry_after_ms =
+        res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| retry_after(v, now));
+    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut body = Vec::new();
+    while body.len() < EXCERPT_BYTES {
+        match res.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(EXCERPT_BYTES);
+    let latency_ms = started.elapsed().as_millis() as i64;
+    let error = if status.is_success() {
+        None
+    } else if status.is_redirection() {
+        Some(format!("redirect not followed (Location: {})", location.as_deref().unwrap_or("none")))
+    } else {
+        Some(format!("the endpoint answered {status}"))
+    };
+    Sent {
+        status: Some(status.as_u16()),
+        latency_ms,
+        excerpt: (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned()),
+        error,
+        retry_after_ms,
+    }
+}
+
+/// A `Retry-After` in seconds or as an HTTP date, in milliseconds from `now`.
+fn retry_after(v: &str, now: i64) -> Option<i64> {
+    if let Ok(secs) = v.trim().parse::<i64>() {
+        return Some(secs.clamp(0, 86_400) * 1000);
+    }
+    let at = time::OffsetDateTime::parse(v.trim(), &time::format_description::well_known::Rfc2822).ok()?;
+    Some(((at.unix_timestamp() * 1000) - now).clamp(0, 86_400_000))
+}
+
+/// A transport error in words, naming the guard's refusal when it is the cause.
+fn describe(e: &reqwest::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<guard::Refused>() {
+            return r.0.clone();
+        }
+        source = s.source();
+    }
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Sends one claimed delivery and records the attempt.
+async fn deliver(state: &AppState, region: &RegionDb, c: &Claimed) -> ApiResult<()> {
+    let Some(out) = store::outgoing(region, c).await? else { return Ok(()) };
+    let now = state.now();
+    let sent = send(state, &out, now).await;
+    let at = now;
+    let done = out.attempts + 1;
+    let ok = sent.status.is_some_and(|s| (200..300).contains(&s));
+    let gone = sent.status == Some(410);
+    let next = if ok {
+        Next::Delivered
+    } else if gone {
+        Next::GaveUp
+    } else {
+        let retry_after = sent.retry_after_ms.filter(|_| sent.status == Some(429));
+        next_attempt(done, at, retry_after).map_or(Next::GaveUp, Next::RetryAt)
+    };
+    let effect = match (ok, gone) {
+        (true, _) => EndpointEffect::Healthy,
+        (_, true) => EndpointEffect::Gone,
+        _ => EndpointEffect::Failing { disable_after_ms: state.config.webhooks.disable_after_days * 86_400_000 },
+    };
+    let result = AttemptResult {
+        at,
+        status_code: sent.status.map(i64::from),
+        latency_ms: sent.latency_ms,
+        response_excerpt: sent.excerpt,
+        error: sent.error,
+        next,
+        effect,
+    };
+    crate::failpoint::hit("webhook.after_send");
+    let (recorded, disabled) = store::record(region, c, &out.account_id, &result).await?;
+    if !recorded {
+        tracing::info!(delivery = %c.id, "a webhook attempt's lease was lost; another worker owns it now");
+    }
+    if disabled {
+        tell_owners(state).await;
+    }
+    Ok(())
+}
+
+/// What the worker sends right now: endpoint id → requests in flight.
+type InFlight = Arc<Mutex<HashMap<String, usize>>>;
+
+/// One pass: leases what fits in the free slots of every region database and starts
+/// sending it. Returns how many deliveries it started.
+async fn start_due(
+    state: &AppState,
+    slots: &Arc<tokio::sync::Semaphore>,
+    in_flight: &InFlight,
+    done: &Arc<tokio::sync::Notify>,
+) -> usize {
+    let w = &state.config.webhooks;
+    let mut started = 0;
+    for region in state.regions.databases() {
+        let free = slots.available_permits();
+        if free == 0 {
+            break;
+        }
+        let now = state.now();
+        let lease_until = now + (w.timeout_secs as i64 + w.connect_timeout_secs as i64 + 30) * 1000;
+        let busy = in_flight.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let claimed = match store::claim(region, now, lease_until, free.min(256), w.per_endpoint_in_flight, &busy).await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming webhook deliveries");
+                continue;
+            }
+        };
+        for c in claimed {
+            let Ok(permit) = slots.clone().try_acquire_owned() else { break };
+            *in_flight.lock().unwrap_or_else(|e| e.into_inner()).entry(c.endpoint_id.clone()).or_default() += 1;
+            started += 1;
+            let (state, region, in_flight, done) = (state.clone(), region.clone(), in_flight.clone(), done.clone());
+            tokio::spawn(async move {
+                if let Err(e) = deliver(&state, &region, &c).await {
+                    tracing::warn!(delivery = %c.id, error = %e.detail, "delivering a webhook; retried when its lease ends");
+                }
+                let mut map = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(n) = map.get_mut(&c.endpoint_id) {
+                    *n -= 1;
+                    if *n == 0 {
+                        map.remove(&c.endpoint_id);
+                    }
+                }
+                drop(map);
+                drop(permit);
+                done.notify_one();
+            });
+        }
+    }
+    started
+}
+
+/// Emails the Owner(s) of each workspace whose endpoint the service disabled for
+/// failing; the endpoint's flag is cleared once the email is queued (a crash between
+/// the two sends it again: at least once).
+pub async fn tell_owners(state: &AppState) {
+    for region in state.regions.databases() {
+        let pending = match store::to_notify(region, 100).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading disabled webhooks to report");
+                continue;
+            }
+        };
+        for e in pending {
+            if let Err(err) = tell_owner(state, region, &e).await {
+                tracing::warn!(endpoint = %e.id, error = %err.detail, "emailing the Owner about a disabled webhook");
+            }
+        }
+    }
+}
+
+async fn tell_owner(state: &AppState, region: &RegionDb, e: &store::ToNotify) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    let owners = callplane_store::members::owner_emails(&mut tx, &e.workspace_id).await?;
+    let name = callplane_store::workspaces::name_of(&mut tx, &e.workspace_id).await?.unwrap_or_default();
+    let reason = e.disabled_reason.as_deref().unwrap_or("failing");
+    let subject = format!("A webhook of {name} was disabled");
+    let link = match &state.config.server.public_url {
+        Some(base) => format!("{}/webhooks/{}", base.trim_end_matches('/'), e.id),
+        None => format!("/webhooks/{}", e.id),
+    };
+    let body = format!(
+        "The webhook endpoint {url} of the workspace {name} was disabled: {reason}.\n\n\
+         Events for it are no longer sent. When the endpoint works again, enable it on its page \
+         (Settings → Webhooks: {link}) and redeliver what it missed.\n",
+        url = e.url
+    );
+    for to in &owners {
+        crate::services::email::queue(&mut tx, state, to, &subject, &body).await?;
+    }
+    tx.commit().await?;
+    state.email_wakeup.notify_one();
+    store::notified(region, &e.workspace_id, &e.id).await?;
+    Ok(())
+}
+
+/// Milliseconds until the earliest pending delivery is due (a second when none is).
+async fn next_due_in(state: &AppState) -> i64 {
+    let mut next = None::<i64>;
+    for region in state.regions.databases() {
+        if let Ok(Some(at)) = store::next_due(region).await {
+            next = Some(next.map_or(at, |n: i64| n.min(at)));
+        }
+    }
+    next.map_or(1_000, |at| at - state.now())
+}
+
+/// Drains the outboxes: woken when an event is written or a send finishes, otherwise
+/// when the next delivery is due (at most a second later).
+pub async fn run_worker(state: AppState) {
+    for region in state.regions.databases() {
+        if region.backend() == "sqlite" {
+            // One process per SQLite database: a lease left is a dead process's.
+            if let Err(e) = store::release_leases(region).await {
+                tracing::warn!(error = %e, "releasing webhook leases");
+            }
+        }
+    }
+    let slots = Arc::new(tokio::sync::Semaphore::new(state.config.webhooks.max_in_flight.max(1)));
+    let in_flight: InFlight = Arc::default();
+    let done = Arc::new(tokio::sync::Notify::new());
+    let mut last_report = 0;
+    loop {
+        let started = start_due(&state, &slots, &in_flight, &done).await;
+        if state.now() - last_report >= 60_000 {
+            last_report = state.now();
+            tell_owners(&state).await;
+        }
+        if started == 0 {
+            let wait = if slots.available_permits() == 0 { 1_000 } else { next_due_in(&state).await.clamp(1, 1_000) };
+            tokio::select! {
+                _ = state.webhook_wakeup.notified() => {}
+                _ = done.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e2_the_schedule_backs_off_with_jitter_and_ends() {
+        for (done, secs) in SCHEDULE_SECS.iter().enumerate().skip(1) {
+            for _ in 0..50 {
+                let at = next_attempt(done as i64, 0, None).unwrap();
+                assert!((secs * 900..=secs * 1100).contains(&at), "attempt {done}: {at} ms");
+            }
+        }
+        assert_eq!(next_attempt(SCHEDULE_SECS.len() as i64, 0, None), None, "eight attempts in all");
+        assert!(next_attempt(1, 0, Some(60_000)).unwrap() >= 60_000, "Retry-After is honoured");
+    }
+
+    #[test]
+    fn e2_retry_after_reads_seconds_and_dates() {
+        assert_eq!(retry_after("120", 0), Some(120_000));
+        let now = 1_445_412_480_000; // 2015-10-21T07:28:00Z
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now), Some(60_000));
+        assert_eq!(retry_after("soon", now), None);
+    }
+}

@@ -1,0 +1,678 @@
+//! Webhooks (SPEC E1–E3) in the workspace's region database: endpoints, the outbox of
+//! events, one delivery per event and endpoint, and every attempt.
+//!
+//! Events are written by [`enqueue`] in the transaction of the change that caused them.
+//! The delivery worker [`claim`]s due deliveries with a lease (`FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL, so replicas never take the same row), sends them, and [`record`]s each
+//! attempt only while its lease is still the one it took.
+
+use std::collections::HashMap;
+
+use super::{InWorkspace, JobTx};
+use crate::error::Result;
+use crate::regions::RegionDb;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Endpoint {
+    pub id: String,
+    /// Set for an agent's own endpoint (only that agent's events).
+    pub agent_id: Option<String>,
+    pub url: String,
+    pub description: String,
+    /// JSON array of event types; empty: every event.
+    pub event_types: String,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<i64>,
+    pub failing_since: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Endpoint {
+    /// The event types it receives (empty: all).
+    pub fn types(&self) -> Vec<String> {
+        serde_json::from_str(&self.event_types).unwrap_or_default()
+    }
+
+    /// Whether it receives events of type `t`.
+    pub fn wants(&self, t: &str) -> bool {
+        let types = self.types();
+        types.is_empty() || types.iter().any(|x| x == t)
+    }
+}
+
+const ENDPOINT_COLUMNS: &str = "id, agent_id, url, description, event_types, enabled, disabled_reason, secret,
+    previous_secret, previous_secret_until, failing_since, created_at, updated_at";
+
+/// A new endpoint's fields.
+#[derive(Debug, Clone)]
+pub struct NewEndpoint<'a> {
+    pub id: &'a str,
+    pub agent_id: Option<&'a str>,
+    pub url: &'a str,
+    pub description: &'a str,
+    pub event_types: &'a str,
+    pub enabled: bool,
+    pub secret: &'a str,
+}
+
+pub async fn create(ex: &mut impl InWorkspace, e: &NewEndpoint<'_>, now: i64) -> Result<Endpoint> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO webhook_endpoints (workspace_id, id, agent_id, url, description, event_types, enabled, secret,
+                                        created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {ENDPOINT_COLUMNS}"
+    )))
+    .bind(&ws)
+    .bind(e.id)
+    .bind(e.agent_id)
+    .bind(e.url)
+    .bind(e.description)
+    .bind(e.event_types)
+    .bind(e.enabled)
+    .bind(e.secret)
+    .bind(now)
+    .fetch_one(c)
+    .await)?)
+}
+
+pub async fn get(ex: &mut impl InWorkspace, id: &str) -> Result<Option<Endpoint>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2"
+    )))
+    .bind(&ws)
+    .bind(id)
+    .fetch_optional(c)
+    .await)?)
+}
+
+/// The agent's own endpoint.
+pub async fn for_agent(ex: &mut impl InWorkspace, agent_id: &str) -> Result<Option<Endpoint>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND agent_id = $2"
+    )))
+    .bind(&ws)
+    .bind(agent_id)
+    .fetch_optional(c)
+    .await)?)
+}
+
+/// One page, newest first.
+pub async fn list(ex: &mut impl InWorkspace, before_id: Option<&str>, limit: i64) -> Result<Vec<Endpoint>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND ($2 IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3"
+    )))
+    .bind(&ws)
+    .bind(before_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// An endpoint's changeable fields, as they will be.
+#[derive(Debug, Clone)]
+pub struct EndpointFields<'a> {
+    pub url: &'a str,
+    pub description: &'a str,
+    pub event_types: &'a str,
+    pub enabled: bool,
+}
+
+/// Saves the fields; enabling an endpoint clears why it was disabled and its failing
+/// streak. An agent's endpoint carries its URL to the agent.
+pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &EndpointFields<'_>, now: i64) -> Result<Option<Endpoint>> {
+    let ws = ex.workspace_id().to_owned();
+    let e: Option<Endpoint> = on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE webhook_endpoints SET url = $3, description = $4, event_types = $5, enabled = $6,
+                disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END,
+                failing_since = CASE WHEN $6 AND NOT enabled THEN NULL ELSE failing_since END,
+                notify_pending = CASE WHEN $6 THEN FALSE ELSE notify_pending END, updated_at = $7
+         WHERE workspace_id = $1 AND id = $2 RETURNING {ENDPOINT_COLUMNS}"
+    )))
+    .bind(&ws)
+    .bind(id)
+    .bind(f.url)
+    .bind(f.description)
+    .bind(f.event_types)
+    .bind(f.enabled)
+    .bind(now)
+    .fetch_optional(c)
+    .await)?;
+    if let Some(agent) = e.as_ref().and_then(|e| e.agent_id.as_deref()) {
+        execute!(ex, "UPDATE agents SET webhook_url = $3 WHERE workspace_id = $1 AND id = $2", &ws, agent, f.url)?;
+    }
+    Ok(e)
+}
+
+/// Makes `secret` the signing secret; the current one keeps signing beside it until
+/// `previous_until`.
+pub async fn rotate(ex: &mut impl InWorkspace, id: &str, secret: &str, previous_until: i64, now: i64) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(execute!(
+        ex,
+        "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $4, secret = $3, updated_at = $5
+         WHERE workspace_id = $1 AND id = $2",
+        &ws,
+        id,
+        secret,
+        previous_until,
+        now
+    )? > 0)
+}
+
+/// Deletes an endpoint with its deliveries and log; an agent's endpoint clears the
+/// agent's webhook URL.
+pub async fn delete(ex: &mut impl InWorkspace, id: &str) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(
+        ex,
+        "UPDATE agents SET webhook_url = NULL WHERE workspace_id = $1
+           AND id = (SELECT agent_id FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2)",
+        &ws,
+        id
+    )?;
+    Ok(execute!(ex, "DELETE FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2", &ws, id)? > 0)
+}
+
+/// Removes the agent's endpoint (its webhook URL was cleared).
+pub async fn delete_for_agent(ex: &mut impl InWorkspace, agent_id: &str) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(execute!(ex, "DELETE FROM webhook_endpoints WHERE workspace_id = $1 AND agent_id = $2", &ws, agent_id)? > 0)
+}
+
+/// Points the agent's endpoint at its new URL.
+pub async fn set_agent_url(ex: &mut impl InWorkspace, agent_id: &str, url: &str, now: i64) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(execute!(
+        ex,
+        "UPDATE webhook_endpoints SET url = $3, updated_at = $4 WHERE workspace_id = $1 AND agent_id = $2",
+        &ws,
+        agent_id,
+        url,
+        now
+    )? > 0)
+}
+
+/// The enabled endpoints an event about `agent_id` (or about no agent) may go to: the
+/// workspace's, and that agent's own. The caller applies each one's type filter.
+pub async fn recipients(ex: &mut impl InWorkspace, agent_id: Option<&str>) -> Result<Vec<(String, String)>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(
+        "SELECT id, event_types FROM webhook_endpoints
+         WHERE workspace_id = $1 AND enabled AND (agent_id IS NULL OR agent_id = $2)"
+    )
+    .bind(&ws)
+    .bind(agent_id)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// An event for the outbox: its id (the `webhook-id`), type and the body every delivery
+/// sends.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub id: &'a str,
+    pub event_type: &'a str,
+    pub payload: &'a str,
+}
+
+/// Writes the event and a pending delivery to each endpoint, due now.
+pub async fn enqueue(ex: &mut impl InWorkspace, e: &NewEvent<'_>, endpoint_ids: &[&str], now: i64) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(
+        ex,
+        "INSERT INTO webhook_events (workspace_id, id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
+        &ws,
+        e.id,
+        e.event_type,
+        e.payload,
+        now
+    )?;
+    for endpoint in endpoint_ids {
+        execute!(
+            ex,
+            "INSERT INTO webhook_deliveries (workspace_id, id, endpoint_id, event_id, status, attempts, next_attempt_at,
+                                             created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
+            &ws,
+            callplane_domain::id::new_id("dlv"),
+            *endpoint,
+            e.id,
+            now
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending`, `delivered` or `failed` (the retry schedule ran out).
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status,
+    CAST(d.attempts AS BIGINT) AS attempts, d.next_attempt_at, CAST(d.last_status AS BIGINT) AS last_status,
+    d.last_error, d.created_at, d.updated_at";
+
+pub async fn delivery(ex: &mut impl InWorkspace, id: &str) -> Result<Option<Delivery>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d
+         JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+         WHERE d.workspace_id = $1 AND d.id = $2"
+    )))
+    .bind(&ws)
+    .bind(id)
+    .fetch_optional(c)
+    .await)?)
+}
+
+/// An endpoint's deliveries, newest first, optionally of one status.
+pub async fn deliveries(
+    ex: &mut impl InWorkspace,
+    endpoint_id: &str,
+    status: Option<&str>,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Delivery>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d
+         JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+         WHERE d.workspace_id = $1 AND d.endpoint_id = $2 AND ($3 IS NULL OR d.status = $3)
+           AND ($4 IS NULL OR d.id < $4)
+         ORDER BY d.id DESC LIMIT $5"
+    )))
+    .bind(&ws)
+    .bind(endpoint_id)
+    .bind(status)
+    .bind(before_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Schedules one more attempt of a delivery, now (by hand: "redeliver"). Its
+/// `webhook-id` stays the event's, so receivers can tell it is the same event.
+pub async fn redeliver(ex: &mut impl InWorkspace, id: &str, now: i64) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(execute!(
+        ex,
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
+         WHERE workspace_id = $1 AND id = $2 AND (status <> 'pending' OR lease_until IS NULL)",
+        &ws,
+        id,
+        now
+    )? > 0)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attempt {
+    pub id: String,
+    pub delivery_id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub at: i64,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub response_excerpt: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The delivery log: an endpoint's attempts (or one delivery's), newest first.
+pub async fn attempts(
+    ex: &mut impl InWorkspace,
+    endpoint_id: &str,
+    delivery_id: Option<&str>,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Attempt>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_as(
+        "SELECT a.id, a.delivery_id, a.endpoint_id, d.event_id, e.type AS event_type, a.at,
+                CAST(a.status_code AS BIGINT) AS status_code, a.latency_ms, a.response_excerpt, a.error
+         FROM webhook_attempts a
+         JOIN webhook_deliveries d ON d.workspace_id = a.workspace_id AND d.id = a.delivery_id
+         JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+         WHERE a.workspace_id = $1 AND a.endpoint_id = $2 AND ($3 IS NULL OR a.delivery_id = $3)
+           AND ($4 IS NULL OR a.id < $4)
+         ORDER BY a.id DESC LIMIT $5"
+    )
+    .bind(&ws)
+    .bind(endpoint_id)
+    .bind(delivery_id)
+    .bind(before_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Counts of an endpoint's deliveries by status: (pending, delivered, failed).
+pub async fn counts(ex: &mut impl InWorkspace, endpoint_id: &str) -> Result<(i64, i64, i64)> {
+    let ws = ex.workspace_id().to_owned();
+    let rows: Vec<(String, i64)> =
+        on!(ex, |c| {
+            sqlx::query_as(
+        "SELECT status, COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND endpoint_id = $2 GROUP BY status"
+    )
+    .bind(&ws)
+    .bind(endpoint_id)
+    .fetch_all(c)
+    .await
+        })?;
+    let of = |s: &str| rows.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    Ok((of("pending"), of("delivered"), of("failed")))
+}
+
+/// A delivery leased by a worker until `lease_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub workspace_id: String,
+    pub id: String,
+    pub endpoint_id: String,
+    pub lease_until: i64,
+}
+
+/// Leases up to `limit` due deliveries of enabled endpoints in this region database,
+/// at most `per_endpoint` for each endpoint counting the `in_flight` ones this worker
+/// already sends (so one slow endpoint cannot take every slot).
+pub async fn claim(
+    region: &RegionDb,
+    now: i64,
+    lease_until: i64,
+    limit: usize,
+    per_endpoint: usize,
+    in_flight: &HashMap<String, usize>,
+) -> Result<Vec<Claimed>> {
+    let mut tx = region.begin().await?;
+    macro_rules! due_sql {
+        ($lock:literal) => {
+            concat!(
+                "SELECT d.workspace_id, d.id, d.endpoint_id FROM webhook_deliveries d
+                 JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
+                   AND p.enabled
+                 ORDER BY d.next_attempt_at LIMIT $2",
+                $lock
+            )
+        };
+    }
+    let sql = if region.backend() == "postgres" { due_sql!(" FOR UPDATE OF d SKIP LOCKED") } else { due_sql!("") };
+    let scan = (limit * 4).max(64) as i64;
+    let due: Vec<(String, String, String)> =
+        on!(&mut tx, |c| sqlx::query_as(sql).bind(now).bind(scan).fetch_all(c).await)?;
+    let mut taken: HashMap<&str, usize> = HashMap::new();
+    let mut claimed = Vec::new();
+    for (workspace_id, id, endpoint_id) in &due {
+        if claimed.len() == limit {
+            break;
+        }
+        let busy =
+            in_flight.get(endpoint_id).copied().unwrap_or(0) + taken.get(endpoint_id.as_str()).copied().unwrap_or(0);
+        if busy >= per_endpoint {
+            continue;
+        }
+        *taken.entry(endpoint_id).or_default() += 1;
+        execute!(
+            &mut tx,
+            "UPDATE webhook_deliveries SET lease_until = $3 WHERE workspace_id = $1 AND id = $2",
+            workspace_id,
+            id,
+            lease_until
+        )?;
+        claimed.push(Claimed {
+            workspace_id: workspace_id.clone(),
+            id: id.clone(),
+            endpoint_id: endpoint_id.clone(),
+            lease_until,
+        });
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// What a claimed delivery sends, and to where.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Outgoing {
+    pub account_id: String,
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<i64>,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+pub async fn outgoing(region: &RegionDb, c: &Claimed) -> Result<Option<Outgoing>> {
+    let mut conn = region.conn().await?;
+    Ok(on!(&mut conn, |x| sqlx::query_as(
+        "SELECT a.account_id, p.url, p.secret, p.previous_secret, p.previous_secret_until, e.id AS event_id,
+                e.type AS event_type, e.payload, CAST(d.attempts AS BIGINT) AS attempts
+         FROM webhook_deliveries d
+         JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
+         JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+         JOIN workspace_anchors a ON a.workspace_id = d.workspace_id
+         WHERE d.workspace_id = $1 AND d.id = $2"
+    )
+    .bind(&c.workspace_id)
+    .bind(&c.id)
+    .fetch_optional(x)
+    .await)?)
+}
+
+/// What became of the delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Delivered,
+    /// Failed; tried again at this time.
+    RetryAt(i64),
+    /// Failed, and the schedule ran out (or the endpoint is gone).
+    GaveUp,
+}
+
+/// What the attempt did to its endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointEffect {
+    /// It answered with success: its failing streak ends.
+    Healthy,
+    /// It failed; disabled (with an audit event and the Owner told) once the streak is
+    /// older than `disable_after_ms`.
+    Failing { disable_after_ms: i64 },
+    /// It answered `410 Gone`: disabled now.
+    Gone,
+}
+
+/// One attempt's result.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub at: i64,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub response_excerpt: Option<String>,
+    pub error: Option<String>,
+    pub next: Next,
+    pub effect: EndpointEffect,
+}
+
+/// Records an attempt of a claimed delivery, its next state and its endpoint's health,
+/// in one transaction; nothing when the lease was lost meanwhile (another worker took
+/// the row over). Returns whether it was recorded, and whether the endpoint was
+/// disabled by it.
+pub async fn record(region: &RegionDb, c: &Claimed, account_id: &str, r: &AttemptResult) -> Result<(bool, bool)> {
+    let mut tx = JobTx::new(region.begin().await?, &c.workspace_id, account_id);
+    let (status, next_at) = match r.next {
+        Next::Delivered => ("delivered", None),
+        Next::RetryAt(at) => ("pending", Some(at)),
+        Next::GaveUp => ("failed", None),
+    };
+    let moved = execute!(
+        &mut tx,
+        "UPDATE webhook_deliveries SET status = $3, attempts = attempts + 1, next_attempt_at = $4, lease_until = NULL,
+                last_status = $5, last_error = $6, updated_at = $7
+         WHERE workspace_id = $1 AND id = $2 AND lease_until = $8",
+        &c.workspace_id,
+        &c.id,
+        status,
+        next_at,
+        r.status_code,
+        r.error.as_deref(),
+        r.at,
+        c.lease_until
+    )?;
+    if moved == 0 {
+        return Ok((false, false));
+    }
+    execute!(
+        &mut tx,
+        "INSERT INTO webhook_attempts (workspace_id, id, delivery_id, endpoint_id, at, status_code, latency_ms,
+                                       response_excerpt, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &c.workspace_id,
+        callplane_domain::id::new_id("watt"),
+        &c.id,
+        &c.endpoint_id,
+        r.at,
+        r.status_code,
+        r.latency_ms,
+        r.response_excerpt.as_deref(),
+        r.error.as_deref()
+    )?;
+    let disabled = match &r.effect {
+        EndpointEffect::Healthy => {
+            execute!(
+                &mut tx,
+                "UPDATE webhook_endpoints SET failing_since = NULL WHERE workspace_id = $1 AND id = $2
+                   AND failing_since IS NOT NULL",
+                &c.workspace_id,
+                &c.endpoint_id
+            )?;
+            None
+        }
+        EndpointEffect::Failing { disable_after_ms } => {
+            execute!(
+                &mut tx,
+                "UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $3)
+                 WHERE workspace_id = $1 AND id = $2",
+                &c.workspace_id,
+                &c.endpoint_id,
+                r.at
+            )?;
+            let reason = format!("failing for {} days", disable_after_ms / 86_400_000);
+            let n = execute!(
+                &mut tx,
+                "UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $3, notify_pending = TRUE, updated_at = $4
+                 WHERE workspace_id = $1 AND id = $2 AND enabled AND failing_since <= $5",
+                &c.workspace_id,
+                &c.endpoint_id,
+                &reason,
+                r.at,
+                r.at - disable_after_ms
+            )?;
+            (n > 0).then_some(reason)
+        }
+        EndpointEffect::Gone => {
+            let reason = "the endpoint answered 410 Gone".to_owned();
+            let n = execute!(
+                &mut tx,
+                "UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $3,
+                        failing_since = coalesce(failing_since, $4), updated_at = $4
+                 WHERE workspace_id = $1 AND id = $2 AND enabled",
+                &c.workspace_id,
+                &c.endpoint_id,
+                &reason,
+                r.at
+            )?;
+            (n > 0).then_some(reason)
+        }
+    };
+    if let Some(reason) = &disabled {
+        execute!(
+            &mut tx,
+            "INSERT INTO product_audit_events (id, account_id, workspace_id, actor_type, actor_id, actor_label, action,
+                                               target_type, target_id, after_json, created_at)
+             VALUES ($1, $2, $3, 'system', 'webhooks', 'webhook delivery', 'webhook.disabled', 'webhook', $4, $5, $6)",
+            callplane_domain::id::new_id(callplane_domain::id::prefix::AUDIT),
+            account_id,
+            &c.workspace_id,
+            &c.endpoint_id,
+            serde_json::json!({ "enabled": false, "reason": reason }).to_string(),
+            r.at
+        )?;
+    }
+    tx.commit().await?;
+    Ok((true, disabled.is_some()))
+}
+
+/// Forgets every lease (SQLite only, at start-up: one process per database, so a lease
+/// left by a killed process is nobody's).
+pub async fn release_leases(region: &RegionDb) -> Result<()> {
+    let mut tx = region.begin().await?;
+    execute!(
+        &mut tx,
+        "UPDATE webhook_deliveries SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL"
+    )?;
+    tx.commit().await
+}
+
+/// When the earliest pending delivery of an enabled endpoint in this database is due.
+pub async fn next_due(region: &RegionDb) -> Result<Option<i64>> {
+    let mut conn = region.conn().await?;
+    Ok(on!(&mut conn, |c| sqlx::query_scalar(
+        "SELECT min(coalesce(d.lease_until, d.next_attempt_at)) FROM webhook_deliveries d
+         JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
+         WHERE d.status = 'pending' AND p.enabled"
+    )
+    .fetch_one(c)
+    .await)?)
+}
+
+/// An endpoint the service disabled whose workspace's Owner is still to be told.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ToNotify {
+    pub workspace_id: String,
+    pub id: String,
+    pub url: String,
+    pub disabled_reason: Option<String>,
+}
+
+pub async fn to_notify(region: &RegionDb, limit: i64) -> Result<Vec<ToNotify>> {
+    let mut conn = region.conn().await?;
+    Ok(on!(&mut conn, |c| sqlx::query_as(
+        "SELECT workspace_id, id, url, disabled_reason FROM webhook_endpoints WHERE notify_pending LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// The Owner was told (their email is queued).
+pub async fn notified(region: &RegionDb, workspace_id: &str, id: &str) -> Result<()> {
+    let mut tx = region.begin().await?;
+    execute!(
+        &mut tx,
+        "UPDATE webhook_endpoints SET notify_pending = FALSE WHERE workspace_id = $1 AND id = $2",
+        workspace_id,
+        id
+    )?;
+    tx.commit().await
+}
