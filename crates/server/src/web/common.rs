@@ -58,6 +58,31 @@ impl<T: DeserializeOwned> FromRequest<AppState> for WebForm<T> {
     }
 }
 
+/// A form read as its (name, value) pairs in order, for repeated fields (a checkbox
+/// per choice), which `WebForm` cannot hold.
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl FromRequest<AppState> for FormPairs {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &AppState) -> ApiResult<Self> {
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(crate::error::Code::ValidationFailed, e.body_text()))?;
+        Ok(FormPairs(form_urlencoded::parse(&body).into_owned().collect()))
+    }
+}
+
+impl FormPairs {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+}
+
 /// The top navigation: the active workspace and the ones the selector offers (W6, W7).
 pub async fn nav(state: &AppState, p: &Principal, session: &Session) -> ApiResult<(Value, Option<Arc<Scope>>)> {
     let active = active_scope(state, p, session).await?;

@@ -16,6 +16,7 @@ pub mod team;
 pub mod telephony;
 pub mod templates;
 pub mod wallet;
+pub mod webhooks;
 pub mod workspaces;
 
 use axum::extract::{Request, State};
@@ -95,6 +96,20 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/settings/team/members/{user}/role", Workspace(P::MembersEdit), team::change_role)
         .add(Method::POST, "/settings/team/members/{user}/remove", Workspace(P::MembersRemove), team::remove_member)
         .add(Method::POST, "/settings/team/ownership", Workspace(P::MembersEdit), team::transfer)
+        .add(Method::GET, "/settings/webhooks", Workspace(P::WebhooksView), webhooks::list)
+        .add(Method::POST, "/settings/webhooks", Workspace(P::WebhooksCreate), webhooks::create)
+        .add(Method::GET, "/settings/webhooks/{id}", Workspace(P::WebhooksView), webhooks::detail)
+        .add(Method::POST, "/settings/webhooks/{id}", Workspace(P::WebhooksEdit), webhooks::update)
+        .add(Method::POST, "/settings/webhooks/{id}/test", Workspace(P::WebhooksEdit), webhooks::send_test)
+        .add(Method::POST, "/settings/webhooks/{id}/rotate", Workspace(P::WebhooksEdit), webhooks::rotate)
+        .add(Method::POST, "/settings/webhooks/{id}/delete", Workspace(P::WebhooksDelete), webhooks::delete)
+        .add(
+            Method::POST,
+            "/settings/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            Workspace(P::WebhooksEdit),
+            webhooks::redeliver,
+        )
+        .add(Method::GET, "/docs/webhooks", Public, webhooks::docs)
         .add(Method::GET, "/settings/api-keys", Workspace(P::ApiKeysView), keys::keys)
         .add(Method::POST, "/settings/api-keys", Workspace(P::ApiKeysCreate), keys::create_key)
         .add(Method::POST, "/settings/api-keys/{id}/revoke", Workspace(P::ApiKeysDelete), keys::revoke_key)

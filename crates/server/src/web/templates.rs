@@ -27,6 +27,9 @@ impl Templates {
         embed!(
             env,
             "base.html",
+            "webhooks.html",
+            "webhook.html",
+            "webhook_docs.html",
             "login.html",
             "signup.html",
             "dashboard.html",

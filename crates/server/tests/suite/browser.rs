@@ -462,3 +462,63 @@ async fn p7_browser_enable_a_group_place_a_test_call_watch_it_and_play_its_recor
     b.expect_text("#calls tbody td", "No calls match.").await;
     b.quit().await;
 }
+
+/// E2 in the browser: add an endpoint, send a test event, see its attempt in the
+/// delivery log, redeliver it (same webhook-id).
+#[tokio::test]
+async fn e2_browser_add_an_endpoint_send_a_test_event_see_the_attempt_and_redeliver_it() {
+    use callplane_testkit::receiver::Receiver;
+    let app = crate::common::spawn_with(|c| c.webhooks.allow_private_targets = true).await;
+    let r = Receiver::start().await;
+    let person = email("hooks");
+    let u = app.signup(&person, "Hook Co").await;
+    let b = Browser::start().await;
+    sign_in(&b, &app.base, &person).await;
+
+    b.click("nav.links a[href='/settings/webhooks']").await;
+    b.click("#new-webhook summary").await;
+    b.set_value("#new-webhook input[name=url]", &r.url("/dash")).await;
+    b.set_value("#new-webhook input[name=description]", "CRM sync").await;
+    b.click("#new-webhook input[value='webhook.test']").await;
+    b.click("#new-webhook button[type=submit]").await;
+    b.expect_text(".notice", "Endpoint added.").await;
+    let secret = b.run_async("arguments[arguments.length - 1](document.querySelector('#webhook-secret').value)").await;
+    let secret = secret.as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "the secret is shown once: {secret}");
+    let list = app.get(&format!("/api/v1/workspaces/{}/webhooks", u.workspace_id), &u.token).await.expect(200);
+    assert_eq!(list["data"][0]["event_types"], serde_json::json!(["webhook.test"]));
+    let page = format!("{}/settings/webhooks/{}", app.base, list["data"][0]["id"].as_str().unwrap());
+
+    b.click("#send-test").await;
+    b.expect_text(".notice", "Test event sent; its attempt appears in the delivery log.").await;
+    let got = r.wait_for("/dash", 1, std::time::Duration::from_secs(20)).await;
+    let mut headers = axum::http::HeaderMap::new();
+    for (k, v) in &got[0].headers {
+        headers.insert(axum::http::HeaderName::try_from(k.as_str()).unwrap(), v.parse().unwrap());
+    }
+    standardwebhooks::Webhook::new(&secret).unwrap().verify(got[0].body.as_bytes(), &headers).expect("signed");
+    let rows = |n: usize| format!("#attempts tbody tr:nth-child({n})");
+    reload_until(&b, &page, &rows(1)).await;
+    b.expect_text(&format!("{} .attempt-status", rows(1)), "200").await;
+
+    b.click(&format!("{} button.redeliver", rows(1))).await;
+    b.expect_text(".notice", "Redelivery queued with the same webhook-id.").await;
+    let got = r.wait_for("/dash", 2, std::time::Duration::from_secs(20)).await;
+    assert_eq!(got[1].header("webhook-id"), got[0].header("webhook-id"));
+    reload_until(&b, &page, &rows(2)).await;
+    b.expect_text("#count-delivered", "1").await;
+    b.quit().await;
+}
+
+/// Reloads `url` until `css` matches (work done in the background shows on reload).
+async fn reload_until(b: &Browser, url: &str, css: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        b.goto(url).await;
+        if b.exists(css).await {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{css} never appeared on {url}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

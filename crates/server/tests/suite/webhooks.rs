@@ -488,6 +488,18 @@ async fn e1_webhooks_are_the_workspaces_own_and_bad_input_is_refused() {
         assert!(names.contains(&t), "{t} in the catalog");
     }
     assert!(types.as_array().unwrap().iter().all(|t| t["example"]["type"] == t["name"]));
+    // ... and so do the docs page and the OpenAPI document, with the payload schemas.
+    let docs = app.http.get(format!("{}/docs/webhooks", app.base)).send().await.unwrap().text().await.unwrap();
+    let openapi = app.call(reqwest::Method::GET, "/api/openapi.json", None, None).await.expect(200);
+    let catalog = &openapi["components"]["schemas"]["WebhookEventType"]["enum"];
+    for name in &names {
+        assert!(docs.contains(&format!("id=\"{name}\"")), "{name} on the docs page");
+        assert!(catalog.as_array().unwrap().iter().any(|n| n == name), "{name} in the OpenAPI catalog");
+    }
+    assert!(docs.contains("at least once") && docs.contains("Order is not promised"));
+    for schema in ["WebhookMessage", "CallEventData", "CallAnalyzedData", "ImportCompletedData", "TestEventData"] {
+        assert!(openapi["components"]["schemas"][schema].is_object(), "{schema} is documented");
+    }
 }
 
 #[tokio::test]

@@ -368,16 +368,15 @@ pub async fn attempts(
 /// Counts of an endpoint's deliveries by status: (pending, delivered, failed).
 pub async fn counts(ex: &mut impl InWorkspace, endpoint_id: &str) -> Result<(i64, i64, i64)> {
     let ws = ex.workspace_id().to_owned();
-    let rows: Vec<(String, i64)> =
-        on!(ex, |c| {
-            sqlx::query_as(
+    let rows: Vec<(String, i64)> = on!(ex, |c| {
+        sqlx::query_as(
         "SELECT status, COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND endpoint_id = $2 GROUP BY status"
     )
     .bind(&ws)
     .bind(endpoint_id)
     .fetch_all(c)
     .await
-        })?;
+    })?;
     let of = |s: &str| rows.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
     Ok((of("pending"), of("delivered"), of("failed")))
 }
