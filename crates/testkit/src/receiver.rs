@@ -36,11 +36,13 @@ pub struct Reply {
     pub body: String,
     /// Wait for [`Receiver::open_gate`] before answering.
     pub hold: bool,
+    /// Take this long to answer.
+    pub delay: Duration,
 }
 
 impl Reply {
     pub fn status(status: u16) -> Self {
-        Reply { status, headers: vec![], body: String::new(), hold: false }
+        Reply { status, headers: vec![], body: String::new(), hold: false, delay: Duration::ZERO }
     }
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -48,6 +50,10 @@ impl Reply {
     }
     pub fn with_body(mut self, body: &str) -> Self {
         self.body = body.into();
+        self
+    }
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay = delay;
         self
     }
     pub fn held(mut self) -> Self {
@@ -147,6 +153,9 @@ async fn handle(State(s): State<Shared>, uri: Uri, headers: HeaderMap, body: Byt
     };
     let script = s.script.lock().unwrap().clone();
     let reply = script(&path, n);
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
     if reply.hold {
         drop(s.gate.acquire().await);
     }

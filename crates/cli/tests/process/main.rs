@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod demo;
 mod replicas;
+mod webhooks_crash;
 
 use std::path::Path;
 

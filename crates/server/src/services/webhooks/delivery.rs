@@ -226,7 +226,8 @@ async fn start_due(
             break;
         }
         let now = state.now();
-        let lease_until = now + (w.timeout_secs as i64 + w.connect_timeout_secs as i64 + 30) * 1000;
+        // The lease outlives the request's longest time, with a margin to record it.
+        let lease_until = now + (w.timeout_secs as i64 + w.connect_timeout_secs as i64 + 5) * 1000;
         let busy = in_flight.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let claimed = match store::claim(region, now, lease_until, free.min(256), w.per_endpoint_in_flight, &busy).await
         {
