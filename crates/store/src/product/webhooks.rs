@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 
-use super::{InWorkspace, JobTx};
+use super::InWorkspace;
+use crate::db::{Ex, Raw};
 use crate::error::Result;
 use crate::regions::RegionDb;
 
@@ -390,9 +391,27 @@ pub struct Claimed {
     pub lease_until: i64,
 }
 
+/// What a claimed delivery sends, and to where.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Outgoing {
+    pub workspace_id: String,
+    pub id: String,
+    pub endpoint_id: String,
+    pub account_id: String,
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<i64>,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
 /// Leases up to `limit` due deliveries of enabled endpoints in this region database,
 /// at most `per_endpoint` for each endpoint counting the `in_flight` ones this worker
-/// already sends (so one slow endpoint cannot take every slot).
+/// already sends (so one slow endpoint cannot take every slot); returns them with what
+/// to send, in one transaction.
 pub async fn claim(
     region: &RegionDb,
     now: i64,
@@ -400,7 +419,7 @@ pub async fn claim(
     limit: usize,
     per_endpoint: usize,
     in_flight: &HashMap<String, usize>,
-) -> Result<Vec<Claimed>> {
+) -> Result<Vec<(Claimed, Outgoing)>> {
     let mut tx = region.begin().await?;
     macro_rules! due_sql {
         ($lock:literal) => {
@@ -414,69 +433,71 @@ pub async fn claim(
             )
         };
     }
-    let sql = if region.backend() == "postgres" { due_sql!(" FOR UPDATE OF d SKIP LOCKED") } else { due_sql!("") };
+    let pg = region.backend() == "postgres";
+    let sql = if pg { due_sql!(" FOR UPDATE OF d SKIP LOCKED") } else { due_sql!("") };
     let scan = (limit * 4).max(64) as i64;
     let due: Vec<(String, String, String)> =
         on!(&mut tx, |c| sqlx::query_as(sql).bind(now).bind(scan).fetch_all(c).await)?;
     let mut taken: HashMap<&str, usize> = HashMap::new();
-    let mut claimed = Vec::new();
-    for (workspace_id, id, endpoint_id) in &due {
-        if claimed.len() == limit {
+    let mut picked: Vec<&(String, String, String)> = Vec::new();
+    for row in &due {
+        if picked.len() == limit {
             break;
         }
-        let busy =
-            in_flight.get(endpoint_id).copied().unwrap_or(0) + taken.get(endpoint_id.as_str()).copied().unwrap_or(0);
-        if busy >= per_endpoint {
-            continue;
+        let endpoint = row.2.as_str();
+        let busy = in_flight.get(endpoint).copied().unwrap_or(0) + taken.get(endpoint).copied().unwrap_or(0);
+        if busy < per_endpoint {
+            *taken.entry(endpoint).or_default() += 1;
+            picked.push(row);
         }
-        *taken.entry(endpoint_id).or_default() += 1;
-        execute!(
-            &mut tx,
-            "UPDATE webhook_deliveries SET lease_until = $3 WHERE workspace_id = $1 AND id = $2",
-            workspace_id,
-            id,
-            lease_until
-        )?;
-        claimed.push(Claimed {
-            workspace_id: workspace_id.clone(),
-            id: id.clone(),
-            endpoint_id: endpoint_id.clone(),
-            lease_until,
-        });
     }
-    tx.commit().await?;
-    Ok(claimed)
-}
-
-/// What a claimed delivery sends, and to where.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Outgoing {
-    pub account_id: String,
-    pub url: String,
-    pub secret: String,
-    pub previous_secret: Option<String>,
-    pub previous_secret_until: Option<i64>,
-    pub event_id: String,
-    pub event_type: String,
-    pub payload: String,
-    pub attempts: i64,
-}
-
-pub async fn outgoing(region: &RegionDb, c: &Claimed) -> Result<Option<Outgoing>> {
-    let mut conn = region.conn().await?;
-    Ok(on!(&mut conn, |x| sqlx::query_as(
-        "SELECT a.account_id, p.url, p.secret, p.previous_secret, p.previous_secret_until, e.id AS event_id,
-                e.type AS event_type, e.payload, CAST(d.attempts AS BIGINT) AS attempts
+    if picked.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One statement leases them all, one reads what they send.
+    let lease = format!(
+        "UPDATE webhook_deliveries SET lease_until = {first} WHERE (workspace_id, id) IN (VALUES {keys})",
+        first = if pg { "$1" } else { "?" },
+        keys = crate::db::value_rows(pg, picked.len(), 2, 2)
+    );
+    let read = format!(
+        "SELECT d.workspace_id, d.id, d.endpoint_id, a.account_id, p.url, p.secret, p.previous_secret,
+                p.previous_secret_until, e.id AS event_id, e.type AS event_type, e.payload,
+                CAST(d.attempts AS BIGINT) AS attempts
          FROM webhook_deliveries d
          JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
          JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
          JOIN workspace_anchors a ON a.workspace_id = d.workspace_id
-         WHERE d.workspace_id = $1 AND d.id = $2"
-    )
-    .bind(&c.workspace_id)
-    .bind(&c.id)
-    .fetch_optional(x)
-    .await)?)
+         WHERE (d.workspace_id, d.id) IN (VALUES {})",
+        crate::db::value_rows(pg, picked.len(), 2, 1)
+    );
+    on!(&mut tx, |c| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(lease)).bind(lease_until);
+        for (ws, id, _) in &picked {
+            q = q.bind(ws).bind(id);
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    let out: Vec<Outgoing> = on!(&mut tx, |c| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(read));
+        for (ws, id, _) in &picked {
+            q = q.bind(ws).bind(id);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    tx.commit().await?;
+    Ok(out
+        .into_iter()
+        .map(|o| {
+            let c = Claimed {
+                workspace_id: o.workspace_id.clone(),
+                id: o.id.clone(),
+                endpoint_id: o.endpoint_id.clone(),
+                lease_until,
+            };
+            (c, o)
+        })
+        .collect())
 }
 
 /// What became of the delivery after an attempt.
@@ -513,12 +534,42 @@ pub struct AttemptResult {
     pub effect: EndpointEffect,
 }
 
-/// Records an attempt of a claimed delivery, its next state and its endpoint's health,
-/// in one transaction; nothing when the lease was lost meanwhile (another worker took
-/// the row over). Returns whether it was recorded, and whether the endpoint was
-/// disabled by it.
-pub async fn record(region: &RegionDb, c: &Claimed, account_id: &str, r: &AttemptResult) -> Result<(bool, bool)> {
-    let mut tx = JobTx::new(region.begin().await?, &c.workspace_id, account_id);
+/// Records attempts of claimed deliveries (each with its account), their next state
+/// and their endpoints' health, in one transaction; an attempt whose lease was lost
+/// meanwhile (another worker took the row over) is skipped. Returns how many were
+/// recorded, and whether an endpoint was disabled.
+pub async fn record_many(region: &RegionDb, results: &[(Claimed, String, AttemptResult)]) -> Result<(usize, bool)> {
+    let mut tx = region.begin().await?;
+    let (mut recorded, mut disabled_any) = (0, false);
+    // A success clears its endpoint's failing streak once per batch.
+    let mut healthy: Vec<(&str, &str)> = Vec::new();
+    for (c, account_id, r) in results {
+        let mut health_known = false;
+        if matches!(r.effect, EndpointEffect::Healthy) {
+            let key = (c.workspace_id.as_str(), c.endpoint_id.as_str());
+            health_known = healthy.contains(&key);
+            if !health_known {
+                healthy.push(key);
+            }
+        }
+        let (ok, disabled) = record_one(&mut tx, c, account_id, r, health_known).await?;
+        recorded += usize::from(ok);
+        disabled_any |= disabled;
+    }
+    tx.commit().await?;
+    Ok((recorded, disabled_any))
+}
+
+/// One attempt of [`record_many`]; `health_known`: the endpoint was already marked
+/// healthy in this batch.
+async fn record_one(
+    tx: &mut crate::db::Tx,
+    c: &Claimed,
+    account_id: &str,
+    r: &AttemptResult,
+    health_known: bool,
+) -> Result<(bool, bool)> {
+    let mut tx = JobTxRef { tx, workspace_id: &c.workspace_id, account_id };
     let (status, next_at) = match r.next {
         Next::Delivered => ("delivered", None),
         Next::RetryAt(at) => ("pending", Some(at)),
@@ -541,6 +592,7 @@ pub async fn record(region: &RegionDb, c: &Claimed, account_id: &str, r: &Attemp
     if moved == 0 {
         return Ok((false, false));
     }
+
     execute!(
         &mut tx,
         "INSERT INTO webhook_attempts (workspace_id, id, delivery_id, endpoint_id, at, status_code, latency_ms,
@@ -557,6 +609,7 @@ pub async fn record(region: &RegionDb, c: &Claimed, account_id: &str, r: &Attemp
         r.error.as_deref()
     )?;
     let disabled = match &r.effect {
+        EndpointEffect::Healthy if health_known => None,
         EndpointEffect::Healthy => {
             execute!(
                 &mut tx,
@@ -618,7 +671,6 @@ pub async fn record(region: &RegionDb, c: &Claimed, account_id: &str, r: &Attemp
             r.at
         )?;
     }
-    tx.commit().await?;
     Ok((true, disabled.is_some()))
 }
 
@@ -674,4 +726,26 @@ pub async fn notified(region: &RegionDb, workspace_id: &str, id: &str) -> Result
         id
     )?;
     tx.commit().await
+}
+
+/// A batch transaction acting in one workspace (for [`record_one`]).
+struct JobTxRef<'a> {
+    tx: &'a mut crate::db::Tx,
+    workspace_id: &'a str,
+    account_id: &'a str,
+}
+
+impl Raw for JobTxRef<'_> {
+    fn ex(&mut self) -> Ex<'_> {
+        self.tx.ex()
+    }
+}
+
+impl InWorkspace for JobTxRef<'_> {
+    fn workspace_id(&self) -> &str {
+        self.workspace_id
+    }
+    fn account_id(&self) -> &str {
+        self.account_id
+    }
 }

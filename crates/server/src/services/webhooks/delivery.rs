@@ -165,12 +165,10 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
-/// Sends one claimed delivery and records the attempt.
-async fn deliver(state: &AppState, region: &RegionDb, c: &Claimed) -> ApiResult<()> {
-    let Some(out) = store::outgoing(region, c).await? else { return Ok(()) };
+/// Sends one claimed delivery; what happened, to be recorded.
+async fn deliver(state: &AppState, out: &Outgoing) -> AttemptResult {
     let now = state.now();
-    let sent = send(state, &out, now).await;
-    let at = now;
+    let sent = send(state, out, now).await;
     let done = out.attempts + 1;
     let ok = sent.status.is_some_and(|s| (200..300).contains(&s));
     let gone = sent.status == Some(410);
@@ -180,31 +178,68 @@ async fn deliver(state: &AppState, region: &RegionDb, c: &Claimed) -> ApiResult<
         Next::GaveUp
     } else {
         let retry_after = sent.retry_after_ms.filter(|_| sent.status == Some(429));
-        next_attempt(done, at, retry_after).map_or(Next::GaveUp, Next::RetryAt)
+        next_attempt(done, now, retry_after).map_or(Next::GaveUp, Next::RetryAt)
     };
     let effect = match (ok, gone) {
         (true, _) => EndpointEffect::Healthy,
         (_, true) => EndpointEffect::Gone,
         _ => EndpointEffect::Failing { disable_after_ms: state.config.webhooks.disable_after_days * 86_400_000 },
     };
-    let result = AttemptResult {
-        at,
+    AttemptResult {
+        at: now,
         status_code: sent.status.map(i64::from),
         latency_ms: sent.latency_ms,
         response_excerpt: sent.excerpt,
         error: sent.error,
         next,
         effect,
-    };
-    crate::failpoint::hit("webhook.after_send");
-    let (recorded, disabled) = store::record(region, c, &out.account_id, &result).await?;
-    if !recorded {
-        tracing::info!(delivery = %c.id, "a webhook attempt's lease was lost; another worker owns it now");
     }
-    if disabled {
-        tell_owners(state).await;
+}
+
+/// A sent attempt on its way to the recorder: its region database (by index), the
+/// claim, the account, the result.
+type Attempted = (usize, Claimed, String, AttemptResult);
+
+/// Records attempts in batches (one transaction per region database per batch: on
+/// SQLite's single writer, a transaction per attempt would be the bottleneck). A batch
+/// that fails to commit leaves its deliveries leased; they are sent again when the
+/// lease ends (at least once).
+async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attempted>) {
+    const BATCH: usize = 256;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let mut disabled = false;
+        for (i, region) in state.regions.databases().iter().enumerate() {
+            let mine: Vec<(Claimed, String, AttemptResult)> =
+                batch.iter().filter(|b| b.0 == i).map(|b| (b.1.clone(), b.2.clone(), b.3.clone())).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            match store::record_many(region, &mine).await {
+                Ok((recorded, d)) => {
+                    disabled |= d;
+                    if recorded < mine.len() {
+                        tracing::info!(
+                            lost = mine.len() - recorded,
+                            "webhook attempts whose lease another worker took over"
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "recording webhook attempts; they are sent again when their lease ends")
+                }
+            }
+        }
+        if disabled {
+            tell_owners(&state).await;
+        }
     }
-    Ok(())
 }
 
 /// What the worker sends right now: endpoint id → requests in flight.
@@ -217,10 +252,11 @@ async fn start_due(
     slots: &Arc<tokio::sync::Semaphore>,
     in_flight: &InFlight,
     done: &Arc<tokio::sync::Notify>,
+    recorder: &tokio::sync::mpsc::Sender<Attempted>,
 ) -> usize {
     let w = &state.config.webhooks;
     let mut started = 0;
-    for region in state.regions.databases() {
+    for (index, region) in state.regions.databases().iter().enumerate() {
         let free = slots.available_permits();
         if free == 0 {
             break;
@@ -237,20 +273,23 @@ async fn start_due(
                 continue;
             }
         };
-        for c in claimed {
+        for (c, out) in claimed {
             let Ok(permit) = slots.clone().try_acquire_owned() else { break };
             *in_flight.lock().unwrap_or_else(|e| e.into_inner()).entry(c.endpoint_id.clone()).or_default() += 1;
             started += 1;
-            let (state, region, in_flight, done) = (state.clone(), region.clone(), in_flight.clone(), done.clone());
+            let (state, in_flight, done, recorder) = (state.clone(), in_flight.clone(), done.clone(), recorder.clone());
             tokio::spawn(async move {
-                if let Err(e) = deliver(&state, &region, &c).await {
-                    tracing::warn!(delivery = %c.id, error = %e.detail, "delivering a webhook; retried when its lease ends");
+                let result = deliver(&state, &out).await;
+                crate::failpoint::hit("webhook.after_send");
+                let endpoint = c.endpoint_id.clone();
+                if recorder.send((index, c, out.account_id, result)).await.is_err() {
+                    tracing::warn!("the webhook recorder stopped; the attempt is sent again when its lease ends");
                 }
                 let mut map = in_flight.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(n) = map.get_mut(&c.endpoint_id) {
+                if let Some(n) = map.get_mut(&endpoint) {
                     *n -= 1;
                     if *n == 0 {
-                        map.remove(&c.endpoint_id);
+                        map.remove(&endpoint);
                     }
                 }
                 drop(map);
@@ -329,18 +368,30 @@ pub async fn run_worker(state: AppState) {
             }
         }
     }
-    let slots = Arc::new(tokio::sync::Semaphore::new(state.config.webhooks.max_in_flight.max(1)));
+    let max = state.config.webhooks.max_in_flight.max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(max));
     let in_flight: InFlight = Arc::default();
     let done = Arc::new(tokio::sync::Notify::new());
+    let (recorder, rx) = tokio::sync::mpsc::channel(max * 4);
+    tokio::spawn(run_recorder(state.clone(), rx));
+    // Claim in batches: once a quarter of the slots are free, or all are.
+    let batch = (max / 4).max(1);
     let mut last_report = 0;
     loop {
-        let started = start_due(&state, &slots, &in_flight, &done).await;
+        let free = slots.available_permits();
+        let started = if free >= batch || free == max {
+            start_due(&state, &slots, &in_flight, &done, &recorder).await
+        } else {
+            0
+        };
         if state.now() - last_report >= 60_000 {
             last_report = state.now();
             tell_owners(&state).await;
         }
         if started == 0 {
-            let wait = if slots.available_permits() == 0 { 1_000 } else { next_due_in(&state).await.clamp(1, 1_000) };
+            // Slots busy: the next send to finish wakes the loop; idle: the next due one.
+            let free = slots.available_permits();
+            let wait = if free < batch && free < max { 1_000 } else { next_due_in(&state).await.clamp(1, 1_000) };
             tokio::select! {
                 _ = state.webhook_wakeup.notified() => {}
                 _ = done.notified() => {}
