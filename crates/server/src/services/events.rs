@@ -252,14 +252,8 @@ pub async fn emit(
     now: i64,
 ) -> ApiResult<bool> {
     let recipients = webhooks::recipients(tx, agent_id).await?;
-    let wanted: Vec<&str> = recipients
-        .iter()
-        .filter(|(_, types)| {
-            let types: Vec<String> = serde_json::from_str(types).unwrap_or_default();
-            types.is_empty() || types.iter().any(|t| t == event_type)
-        })
-        .map(|(id, _)| id.as_str())
-        .collect();
+    let wanted: Vec<&str> =
+        recipients.iter().filter(|(_, types)| webhooks::wants(types, event_type)).map(|(id, _)| id.as_str()).collect();
     if wanted.is_empty() {
         return Ok(false);
     }

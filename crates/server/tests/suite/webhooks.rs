@@ -185,7 +185,7 @@ async fn e2_failed_deliveries_retry_on_the_schedule_with_one_webhook_id_then_giv
     // 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after each failure, ±10%.
     let schedule = [5_000i64, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
     for (i, wait) in schedule.iter().enumerate() {
-        let d = tokio_retry_read(&app, &u, &id, i as i64 + 1).await;
+        let d = delivery_after(&app, &u, &id, i as i64 + 1).await;
         assert_eq!(d["status"], "pending");
         assert_eq!(d["last_status_code"], 500);
         advance(&app, wait * 89 / 100).await;
@@ -193,7 +193,7 @@ async fn e2_failed_deliveries_retry_on_the_schedule_with_one_webhook_id_then_giv
         advance(&app, wait * 22 / 100).await;
         r.wait_for("/flaky", i + 2, WAIT).await;
     }
-    let d = tokio_retry_read(&app, &u, &id, 8).await;
+    let d = delivery_after(&app, &u, &id, 8).await;
     assert_eq!(d["status"], "failed", "eight attempts, then it gives up");
     assert!(d["next_attempt_at"].is_null());
     let got = r.received_at("/flaky");
@@ -219,14 +219,14 @@ async fn e2_failed_deliveries_retry_on_the_schedule_with_one_webhook_id_then_giv
         .expect(202);
     let got = r.wait_for("/flaky", 9, WAIT).await;
     assert_eq!(got[8].header("webhook-id"), event);
-    let d = tokio_retry_read(&app, &u, &id, 9).await;
+    let d = delivery_after(&app, &u, &id, 9).await;
     assert_eq!(d["status"], "delivered");
     let e = app.get(&format!("{}/{id}", hooks(&u.workspace_id)), &u.token).await.expect(200);
     assert!(e["failing_since"].is_null(), "a success ends the failing streak");
 }
 
 /// The endpoint's only delivery once it has `attempts` attempts recorded.
-async fn tokio_retry_read(app: &TestApp, u: &User, id: &str, attempts: i64) -> Value {
+async fn delivery_after(app: &TestApp, u: &User, id: &str, attempts: i64) -> Value {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let d = deliveries(app, u, id).await;
@@ -251,7 +251,7 @@ async fn e2_429_waits_for_retry_after_and_410_disables_the_endpoint_with_an_audi
     let (gone, _) = endpoint(&app, &u, &r.url("/gone"), &[]).await;
     let before = app.clock.now_ms();
     test_event(&app, &u, &busy).await;
-    let d = tokio_retry_read(&app, &u, &busy, 1).await;
+    let d = delivery_after(&app, &u, &busy, 1).await;
     let next = time::OffsetDateTime::parse(
         d["next_attempt_at"].as_str().unwrap(),
         &time::format_description::well_known::Rfc3339,
@@ -266,7 +266,7 @@ async fn e2_429_waits_for_retry_after_and_410_disables_the_endpoint_with_an_audi
 
     test_event(&app, &u, &gone).await;
     r.wait_for("/gone", 1, WAIT).await;
-    let d = tokio_retry_read(&app, &u, &gone, 1).await;
+    let d = delivery_after(&app, &u, &gone, 1).await;
     assert_eq!(d["status"], "failed", "410: no retry");
     let e = app.get(&format!("{}/{gone}", hooks(&u.workspace_id)), &u.token).await.expect(200);
     assert_eq!(e["enabled"], false);
@@ -429,7 +429,7 @@ async fn e3_a_redirect_to_loopback_is_not_followed() {
     let (id, _) = endpoint(&app, &u, &r.url("/redirect"), &[]).await;
     test_event(&app, &u, &id).await;
     r.wait_for("/redirect", 1, WAIT).await;
-    let d = tokio_retry_read(&app, &u, &id, 1).await;
+    let d = delivery_after(&app, &u, &id, 1).await;
     assert_eq!(d["status"], "pending", "a redirect is a failure, retried later");
     assert_eq!(d["last_status_code"], 302);
     assert!(d["last_error"].as_str().unwrap().contains("redirect not followed"));

@@ -37,12 +37,12 @@ impl Endpoint {
     pub fn types(&self) -> Vec<String> {
         serde_json::from_str(&self.event_types).unwrap_or_default()
     }
+}
 
-    /// Whether it receives events of type `t`.
-    pub fn wants(&self, t: &str) -> bool {
-        let types = self.types();
-        types.is_empty() || types.iter().any(|x| x == t)
-    }
+/// Whether an endpoint with these `event_types` (its JSON column) receives type `t`.
+pub fn wants(event_types: &str, t: &str) -> bool {
+    let types: Vec<String> = serde_json::from_str(event_types).unwrap_or_default();
+    types.is_empty() || types.iter().any(|x| x == t)
 }
 
 const ENDPOINT_COLUMNS: &str = "id, agent_id, url, description, event_types, enabled, disabled_reason, secret,
