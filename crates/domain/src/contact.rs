@@ -13,7 +13,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self { field, message: message.into() }
     }
 }
@@ -80,7 +80,12 @@ pub fn utc_ms_to_local(ms: i64, zone: &str) -> Option<(String, String)> {
 
 /// The time zone a number determines: its country's, when the country has one.
 pub fn timezone_of(phone: &Phone) -> Option<&'static str> {
-    let zone = match phone.country.as_deref()? {
+    country_timezone(phone.country.as_deref()?)
+}
+
+/// A country's time zone, when the whole country keeps one (ISO 3166 alpha-2).
+pub fn country_timezone(country: &str) -> Option<&'static str> {
+    let zone = match country {
         "IN" => "Asia/Kolkata",
         "GB" => "Europe/London",
         "IE" => "Europe/Dublin",

@@ -5,6 +5,7 @@
 //! abstraction that lets expiry and scheduling be tested without sleeping.
 
 pub mod api_key;
+pub mod campaign;
 pub mod clock;
 pub mod contact;
 pub mod email;

@@ -85,6 +85,7 @@ impl Application {
             tokio::spawn(crate::services::telephony::run_refresher(state.clone())),
             tokio::spawn(crate::services::calls::run_worker(state.clone())),
             tokio::spawn(crate::services::webhooks::delivery::run_worker(state.clone())),
+            tokio::spawn(crate::services::dialer::run_worker(state.clone())),
         ];
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
         for w in workers {

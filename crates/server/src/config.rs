@@ -25,6 +25,7 @@ pub struct Config {
     pub workers: WorkersConfig,
     pub calls: CallsConfig,
     pub webhooks: WebhooksConfig,
+    pub campaigns: CampaignsConfig,
     pub agents: AgentsConfig,
     pub log: LogConfig,
 }
@@ -65,6 +66,18 @@ pub struct CallsConfig {
     /// A wallet hold whose call never reached its region database (a crash between the
     /// hold and the insert) is released once it is this old.
     pub orphan_hold_grace_secs: i64,
+}
+
+/// Campaigns and the dialer (SPEC P6): the limits a campaign's own are bounded by.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignsConfig {
+    /// Outbound calls in flight at once in one workspace, and in one account (all its
+    /// workspaces): the dialer waits below both.
+    pub max_concurrency_per_workspace: i64,
+    pub max_concurrency_per_account: i64,
+    /// The fastest a campaign may dial (calls per second).
+    pub max_calls_per_second: i64,
 }
 
 /// Webhook delivery (SPEC E2, E3).
@@ -191,6 +204,11 @@ impl Default for Config {
                 max_in_flight: 64,
                 per_endpoint_in_flight: 16,
                 disable_after_days: 5,
+            },
+            campaigns: CampaignsConfig {
+                max_concurrency_per_workspace: 50,
+                max_concurrency_per_account: 200,
+                max_calls_per_second: 30,
             },
             agents: AgentsConfig {
                 llm_models: vec![

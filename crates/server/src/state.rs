@@ -30,6 +30,8 @@ pub struct Inner {
     pub import_wakeup: tokio::sync::Notify,
     /// Wakes the call worker after a call is placed.
     pub call_wakeup: tokio::sync::Notify,
+    /// Wakes the dialer after a campaign starts or resumes, or one of its calls ends.
+    pub dialer_wakeup: tokio::sync::Notify,
     /// Wakes the webhook delivery worker after an event is written.
     pub webhook_wakeup: tokio::sync::Notify,
     /// The client webhooks are sent with (timeouts, no redirects, the SSRF guard).
@@ -56,6 +58,7 @@ impl AppState {
             import_wakeup: tokio::sync::Notify::new(),
             call_wakeup: tokio::sync::Notify::new(),
             webhook_wakeup: tokio::sync::Notify::new(),
+            dialer_wakeup: tokio::sync::Notify::new(),
             webhook_client,
             provider: Arc::new(callplane_telephony::Simulated),
             routes: std::sync::RwLock::new(Arc::new(shipped_routes())),

@@ -40,8 +40,8 @@ macro_rules! migrations {
 
 const SQLITE_CONTROL: &[Migration] = migrations!("sqlite" / "control": 1 => "0001_foundation", 2 => "0002_team", 3 => "0003_data_plane", 4 => "0004_carrier", 5 => "0005_telephony_catalog", 6 => "0006_wallet");
 const POSTGRES_CONTROL: &[Migration] = migrations!("postgres" / "control": 1 => "0001_foundation", 2 => "0002_team", 3 => "0003_data_plane", 4 => "0004_carrier", 5 => "0005_telephony_catalog", 6 => "0006_wallet");
-const SQLITE_PRODUCT: &[Migration] = migrations!("sqlite" / "product": 1 => "0001_workspaces", 2 => "0002_contacts", 3 => "0003_contact_imports", 4 => "0004_agents", 5 => "0005_appointments", 6 => "0006_phone_numbers", 7 => "0007_workspace_country", 8 => "0008_contact_search", 9 => "0009_telephony_config", 10 => "0010_calls", 11 => "0011_call_artifacts", 12 => "0012_webhooks");
-const POSTGRES_PRODUCT: &[Migration] = migrations!("postgres" / "product": 1 => "0001_workspaces", 2 => "0002_contacts", 3 => "0003_contact_imports", 4 => "0004_agents", 5 => "0005_appointments", 6 => "0006_phone_numbers", 7 => "0007_workspace_country", 8 => "0008_contact_search", 9 => "0009_telephony_config", 10 => "0010_calls", 11 => "0011_call_artifacts", 12 => "0012_webhooks");
+const SQLITE_PRODUCT: &[Migration] = migrations!("sqlite" / "product": 1 => "0001_workspaces", 2 => "0002_contacts", 3 => "0003_contact_imports", 4 => "0004_agents", 5 => "0005_appointments", 6 => "0006_phone_numbers", 7 => "0007_workspace_country", 8 => "0008_contact_search", 9 => "0009_telephony_config", 10 => "0010_calls", 11 => "0011_call_artifacts", 12 => "0012_webhooks", 13 => "0013_campaigns");
+const POSTGRES_PRODUCT: &[Migration] = migrations!("postgres" / "product": 1 => "0001_workspaces", 2 => "0002_contacts", 3 => "0003_contact_imports", 4 => "0004_agents", 5 => "0005_appointments", 6 => "0006_phone_numbers", 7 => "0007_workspace_country", 8 => "0008_contact_search", 9 => "0009_telephony_config", 10 => "0010_calls", 11 => "0011_call_artifacts", 12 => "0012_webhooks", 13 => "0013_campaigns");
 
 fn list(db: &Db, set: Set) -> &'static [Migration] {
     match (db.is_postgres(), set) {

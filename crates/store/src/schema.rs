@@ -60,6 +60,10 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "webhook_events",
     "webhook_deliveries",
     "webhook_attempts",
+    "campaigns",
+    "campaign_numbers",
+    "campaign_targets",
+    "call_rollups",
 ];
 
 /// Search indexes of a region database: SQLite virtual tables over a product table's

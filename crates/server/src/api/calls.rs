@@ -204,6 +204,7 @@ pub async fn place(
         to: req.to,
         contact_id: req.contact_id,
         idempotency_key: idempotency_key(&headers)?.map(str::to_owned),
+        campaign_id: None,
     };
     let (call, _) = svc::place(&state, &scope, &input).await?;
     Ok((StatusCode::CREATED, Json(CallView::for_caller(&scope, &call))))
@@ -217,6 +218,8 @@ pub struct ListParams {
     pub direction: Option<String>,
     pub agent_id: Option<String>,
     pub phone_number_id: Option<String>,
+    /// Calls a campaign placed.
+    pub campaign_id: Option<String>,
     /// Created at or after (RFC 3339).
     pub from: Option<String>,
     /// Created before (RFC 3339).
@@ -250,6 +253,7 @@ impl ListParams {
             direction: self.direction.as_deref(),
             agent_id: self.agent_id.as_deref(),
             phone_number_id: self.phone_number_id.as_deref(),
+            campaign_id: self.campaign_id.as_deref(),
             from: parse_time("from", &self.from)?,
             to: parse_time("to", &self.to)?,
         })

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::services::numbers as svc;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Money {
     /// Minor units (paise).
     pub amount: i64,

@@ -25,7 +25,7 @@ use callplane_store::regions::RegionDb;
 use callplane_telephony::Answer;
 
 use crate::error::{ApiError, ApiResult, Code};
-use crate::services::{call_outputs, events, telephony, wallet};
+use crate::services::{call_outputs, campaigns, events, telephony, wallet};
 use crate::state::AppState;
 
 /// What placing a call asks for.
@@ -39,6 +39,8 @@ pub struct PlaceInput {
     pub to: Option<String>,
     pub contact_id: Option<String>,
     pub idempotency_key: Option<String>,
+    /// The campaign whose dialer places it (not settable through the API).
+    pub campaign_id: Option<String>,
 }
 
 /// Places an outbound call; `false` when the Idempotency-Key named an earlier one.
@@ -114,6 +116,7 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
         held: rate,
         max_seconds: agent.max_call_seconds,
         idempotency_key: input.idempotency_key.as_deref(),
+        campaign_id: input.campaign_id.as_deref(),
         next_step_at: now,
     };
     let created = async {
@@ -171,8 +174,12 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     }
     let after = calls::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     events::call_changed(&mut tx, &after, now).await?;
+    let campaign_moved = campaigns::call_ended(&mut tx, &after, now).await?;
     tx.commit().await?;
     state.webhook_wakeup.notify_one();
+    if campaign_moved {
+        state.dialer_wakeup.notify_one();
+    }
     let call = calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)?;
     wallet::settle(state, &call.id, call.cost, &charge_note(&call)).await?;
     let mut tx = scope.begin().await?;
@@ -273,6 +280,7 @@ pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> 
         held: if refused { 0 } else { rate },
         max_seconds: agent.as_ref().map_or(NO_AGENT_SECONDS, |a| a.max_call_seconds),
         idempotency_key: None,
+        campaign_id: None,
         next_step_at: now,
     };
     let mut tx = calls::begin_work(region, &w).await?;
@@ -390,9 +398,16 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
         Some(after) => events::call_changed(&mut tx, after, now).await?,
         None => false,
     };
+    let campaign_moved = match &after {
+        Some(after) if after.has_ended() => campaigns::call_ended(&mut tx, after, now).await?,
+        _ => false,
+    };
     tx.commit().await?;
     if told {
         state.webhook_wakeup.notify_one();
+    }
+    if campaign_moved {
+        state.dialer_wakeup.notify_one();
     }
     if let Some(after) = after.filter(|c| c.has_ended()) {
         settle_ended(state, region, w, &after).await?;

@@ -81,6 +81,36 @@ pub const CATALOG: &[EventType] = &[
         },
     },
     EventType {
+        name: "campaign.scheduled",
+        summary: "A campaign was started with a start time in the future; it runs from then.",
+        example: || campaign_example("scheduled", None),
+    },
+    EventType {
+        name: "campaign.started",
+        summary: "A campaign began dialing (started, or its scheduled start came).",
+        example: || campaign_example("running", None),
+    },
+    EventType {
+        name: "campaign.paused",
+        summary: "A campaign stopped dialing: paused by a person, or by itself with a reason (insufficient_funds, agent_inactive, number_unavailable, access_lost).",
+        example: || campaign_example("paused", Some("insufficient_funds")),
+    },
+    EventType {
+        name: "campaign.resumed",
+        summary: "A paused campaign dials again.",
+        example: || campaign_example("running", None),
+    },
+    EventType {
+        name: "campaign.completed",
+        summary: "Every contact of a campaign was dialed (retries included) or skipped.",
+        example: || campaign_example("completed", None),
+    },
+    EventType {
+        name: "campaign.cancelled",
+        summary: "A campaign was cancelled; contacts not yet dialed are not called.",
+        example: || campaign_example("cancelled", None),
+    },
+    EventType {
         name: "webhook.test",
         summary: "Sent by \"Send a test event\" to one endpoint, to check that it receives and verifies messages.",
         example: || {
@@ -116,7 +146,9 @@ pub struct WebhookMessage {
     /// redelivery, so receivers can drop duplicates.
     pub id: String,
     /// One of the catalog's types (`call.queued`, `call.ringing`, `call.started`,
-    /// `call.ended`, `call.analyzed`, `contact.import.completed`, `webhook.test`).
+    /// `call.ended`, `call.analyzed`, `campaign.scheduled`, `campaign.started`,
+    /// `campaign.paused`, `campaign.resumed`, `campaign.completed`,
+    /// `campaign.cancelled`, `contact.import.completed`, `webhook.test`).
     #[serde(rename = "type")]
     pub event_type: String,
     /// When the event happened (RFC 3339).
@@ -240,6 +272,28 @@ fn call_example(status: &str) -> Value {
         ended_at: ended.then(|| "2026-11-24T10:17:10.402Z".into()),
     };
     serde_json::to_value(CallEventData { call }).unwrap_or_default()
+}
+
+fn campaign_example(status: &str, reason: Option<&str>) -> Value {
+    let done = status == "completed";
+    let data = crate::services::campaigns::CampaignEventData {
+        campaign_id: "cmp_0193a1b2c3d4e5f60718293a4b5c6d7e".into(),
+        name: "November renewals".into(),
+        agent_id: EXAMPLE_AGENT.into(),
+        status: status.into(),
+        reason: reason.map(str::to_owned),
+        progress: crate::services::campaigns::Progress {
+            total: 500,
+            dialed: if done { 488 } else { 210 },
+            answered: if done { 301 } else { 122 },
+            in_progress: if done { 0 } else { 5 },
+            remaining: if done { 0 } else { 278 },
+            skipped: 12,
+            failed: if done { 187 } else { 83 },
+            attempts: if done { 702 } else { 260 },
+        },
+    };
+    serde_json::to_value(data).unwrap_or_default()
 }
 
 /// Writes an event about `agent_id` (or about no agent) to the outbox, in the caller's

@@ -4,11 +4,14 @@
 pub mod account_admin;
 pub mod agents;
 pub mod appointments;
+pub mod analytics;
 pub mod audit;
 pub mod call_outputs;
 pub mod calls;
+pub mod campaigns;
 pub mod contacts;
 pub mod csv_rows;
+pub mod dialer;
 pub mod email;
 pub mod events;
 pub mod identity;

@@ -52,6 +52,7 @@ impl HistoryQuery {
             direction: Self::some(&self.direction),
             agent_id: Self::some(&self.agent_id),
             phone_number_id: Self::some(&self.phone_number_id),
+            campaign_id: None,
             from: day("from_date", &self.from_date, false)?,
             to: day("to_date", &self.to_date, true)?,
             limit: None,

@@ -30,6 +30,8 @@ pub struct Call {
     /// `carrier_refused`, `canceled`, `no_agent`, `insufficient_funds`).
     pub end_reason: Option<String>,
     pub idempotency_key: Option<String>,
+    /// The campaign whose dialer placed it.
+    pub campaign_id: Option<String>,
     pub next_step_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -48,7 +50,7 @@ pub const ENDED: &[&str] = &["completed", "busy", "no-answer", "failed", "cancel
 
 const COLUMNS: &str = "id, direction, status, agent_id, phone_number_id, contact_id, from_e164, to_e164, provider,
     network_group, rate, held, max_seconds, duration_secs, billed_minutes, cost, settled, error, end_reason,
-    idempotency_key, next_step_at, created_at, updated_at, answered_at, ended_at";
+    idempotency_key, campaign_id, next_step_at, created_at, updated_at, answered_at, ended_at";
 
 /// A new call's fields.
 #[derive(Debug, Clone)]
@@ -66,6 +68,7 @@ pub struct NewCall<'a> {
     pub held: i64,
     pub max_seconds: i64,
     pub idempotency_key: Option<&'a str>,
+    pub campaign_id: Option<&'a str>,
     pub next_step_at: i64,
 }
 
@@ -75,8 +78,9 @@ pub async fn create(ex: &mut impl InWorkspace, c: &NewCall<'_>, now: i64) -> Res
     let call: Call = on!(ex, |conn| sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO calls (workspace_id, id, direction, status, agent_id, phone_number_id, contact_id, from_e164,
                             to_e164, provider, network_group, rate, held, max_seconds, duration_secs, billed_minutes,
-                            cost, settled, idempotency_key, next_step_at, created_at, updated_at)
-         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, 0, 0, false, $14, $15, $16, $16)
+                            cost, settled, idempotency_key, next_step_at, created_at, updated_at, campaign_id)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, 0, 0, false, $14, $15, $16, $16,
+                 $17)
          RETURNING {COLUMNS}"
     )))
     .bind(&ws)
@@ -95,6 +99,7 @@ pub async fn create(ex: &mut impl InWorkspace, c: &NewCall<'_>, now: i64) -> Res
     .bind(c.idempotency_key)
     .bind(c.next_step_at)
     .bind(now)
+    .bind(c.campaign_id)
     .fetch_one(conn)
     .await)?;
     add_event(ex, c.id, "queued", now, None).await?;
@@ -151,6 +156,7 @@ pub struct Filter<'a> {
     pub direction: Option<&'a str>,
     pub agent_id: Option<&'a str>,
     pub phone_number_id: Option<&'a str>,
+    pub campaign_id: Option<&'a str>,
     /// Created at or after (ms).
     pub from: Option<i64>,
     /// Created before (ms).
@@ -164,7 +170,7 @@ pub async fn list(ex: &mut impl InWorkspace, f: &Filter<'_>, before_id: Option<&
         "SELECT {COLUMNS} FROM calls WHERE workspace_id = $1
            AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR direction = $3) AND ($4 IS NULL OR agent_id = $4)
            AND ($5 IS NULL OR phone_number_id = $5) AND ($6 IS NULL OR created_at >= $6)
-           AND ($7 IS NULL OR created_at < $7) AND ($8 IS NULL OR id < $8)
+           AND ($7 IS NULL OR created_at < $7) AND ($8 IS NULL OR id < $8) AND ($10 IS NULL OR campaign_id = $10)
          ORDER BY id DESC LIMIT $9"
     )))
     .bind(&ws)
@@ -176,6 +182,7 @@ pub async fn list(ex: &mut impl InWorkspace, f: &Filter<'_>, before_id: Option<&
     .bind(f.to)
     .bind(before_id)
     .bind(limit)
+    .bind(f.campaign_id)
     .fetch_all(c)
     .await)?)
 }
@@ -249,6 +256,9 @@ pub async fn advance(ex: &mut impl InWorkspace, id: &str, from: &str, step: &Ste
     )? > 0;
     if moved {
         add_event(ex, id, step.status, now, step.detail).await?;
+        if ended {
+            super::analytics::count_ended(ex, id).await?;
+        }
     }
     Ok(moved)
 }
@@ -369,4 +379,18 @@ pub async fn count_for_agent(ex: &mut impl InWorkspace, agent_id: &str) -> Resul
         .bind(agent_id)
         .fetch_one(c)
         .await)?)
+}
+
+/// Outbound calls in flight (not yet ended) in this region database, per workspace with
+/// its account: what the dialer's workspace and account limits count.
+pub async fn in_flight(region: &RegionDb) -> Result<Vec<(String, String, i64)>> {
+    let mut conn = region.conn().await?;
+    Ok(on!(&mut conn, |c| sqlx::query_as(
+        "SELECT c.workspace_id, a.account_id, count(*) FROM calls c
+         JOIN workspace_anchors a ON a.workspace_id = c.workspace_id
+         WHERE c.next_step_at IS NOT NULL AND c.direction = 'outbound'
+         GROUP BY c.workspace_id, a.account_id"
+    )
+    .fetch_all(c)
+    .await)?)
 }

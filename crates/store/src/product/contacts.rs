@@ -71,13 +71,15 @@ macro_rules! filtered {
     };
 }
 
+pub(crate) use filtered;
+
 /// `%q%` with LIKE's wildcards escaped, lowercased.
-fn like_pattern(q: &str) -> String {
+pub(crate) fn like_pattern(q: &str) -> String {
     let escaped = q.to_lowercase().replace('!', "!!").replace('%', "!%").replace('_', "!_");
     format!("%{escaped}%")
 }
 
-fn tag_key(tag: &str) -> String {
+pub(crate) fn tag_key(tag: &str) -> String {
     tag.to_lowercase()
 }
 

@@ -3,10 +3,12 @@
 //! (`scope.begin()`, `scope.read()`), and filters by its workspace id itself.
 
 pub mod agents;
+pub mod analytics;
 pub mod anchors;
 pub mod appointments;
 pub mod audit;
 pub mod calls;
+pub mod campaigns;
 pub mod contacts;
 pub mod dependents;
 pub mod imports;
