@@ -93,7 +93,8 @@ impl Window {
         }
         let Ok(at) = Timestamp::from_millisecond(at_ms) else { return at_ms };
         let today = tz.to_datetime(at).date();
-        let start = Time::new((self.start_min / 60) as i8, (self.start_min % 60) as i8, 0, 0).unwrap_or(Time::midnight());
+        let start =
+            Time::new((self.start_min / 60) as i8, (self.start_min % 60) as i8, 0, 0).unwrap_or(Time::midnight());
         for offset in 0..=7 {
             let Ok(date) = today.checked_add(jiff::Span::new().days(offset)) else { break };
             if !self.calls_on(date) {

@@ -72,6 +72,8 @@ pub struct CallsConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignsConfig {
+    /// Run the dialer in this process (off: an API-only replica; tests drive it by hand).
+    pub dialer: bool,
     /// Outbound calls in flight at once in one workspace, and in one account (all its
     /// workspaces): the dialer waits below both.
     pub max_concurrency_per_workspace: i64,
@@ -206,6 +208,7 @@ impl Default for Config {
                 disable_after_days: 5,
             },
             campaigns: CampaignsConfig {
+                dialer: true,
                 max_concurrency_per_workspace: 50,
                 max_concurrency_per_account: 200,
                 max_calls_per_second: 30,

@@ -263,3 +263,29 @@ pub async fn raw_execute(ex: &mut impl Raw, sql: &str) -> Result<()> {
     on!(ex, |c| sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(c).await.map(|_| ()))?;
     Ok(())
 }
+
+/// A connection acting in one workspace, for tests that call product repositories
+/// directly (the server only gets such handles from a `Scope` or a claimed job).
+pub struct InWorkspaceConn {
+    conn: crate::db::Conn,
+    workspace_id: String,
+}
+
+pub fn in_workspace(conn: crate::db::Conn, workspace_id: &str) -> InWorkspaceConn {
+    InWorkspaceConn { conn, workspace_id: workspace_id.to_owned() }
+}
+
+impl Raw for InWorkspaceConn {
+    fn ex(&mut self) -> crate::db::Ex<'_> {
+        self.conn.ex()
+    }
+}
+
+impl crate::product::InWorkspace for InWorkspaceConn {
+    fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+    fn account_id(&self) -> &str {
+        ""
+    }
+}

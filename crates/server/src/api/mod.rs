@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod calls;
+pub mod campaigns;
 pub mod contacts;
 pub mod export;
 pub mod imports;
@@ -106,6 +107,18 @@ pub fn routes() -> Routes {
             calls::simulate_inbound,
         )
         .add(Method::POST, "/api/v1/workspaces/{ws}/calls/{id}/cancel", Workspace(P::CallsCreate), calls::cancel)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/campaigns", Workspace(P::CampaignsView), campaigns::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/campaigns", Workspace(P::CampaignsCreate), campaigns::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/campaigns/{id}", Workspace(P::CampaignsView), campaigns::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/campaigns/{id}", Workspace(P::CampaignsEdit), campaigns::update)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/campaigns/{id}", Workspace(P::CampaignsDelete), campaigns::delete)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/campaigns/{id}/start", Workspace(P::CampaignsEdit), campaigns::start)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/campaigns/{id}/pause", Workspace(P::CampaignsEdit), campaigns::pause)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/campaigns/{id}/resume", Workspace(P::CampaignsEdit), campaigns::resume)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/campaigns/{id}/cancel", Workspace(P::CampaignsEdit), campaigns::cancel)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/campaigns/{id}/results", Workspace(P::CampaignsView), campaigns::results)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/campaigns/{id}/results/export", Workspace(P::CampaignsView), campaigns::export)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/analytics", Workspace(P::AnalyticsView), campaigns::analytics_report)
         .add(Method::GET, "/api/v1/webhook-event-types", Public, webhooks::event_types)
         .add(Method::GET, "/api/v1/workspaces/{ws}/webhooks", Workspace(P::WebhooksView), webhooks::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/webhooks", Workspace(P::WebhooksCreate), webhooks::create)

@@ -33,6 +33,9 @@ use crate::api;
         api::webhooks::list, api::webhooks::create, api::webhooks::get, api::webhooks::update, api::webhooks::delete,
         api::webhooks::rotate, api::webhooks::test, api::webhooks::deliveries, api::webhooks::attempts,
         api::webhooks::redeliver, api::webhooks::event_types,
+        api::campaigns::list, api::campaigns::create, api::campaigns::get, api::campaigns::update,
+        api::campaigns::delete, api::campaigns::start, api::campaigns::pause, api::campaigns::resume,
+        api::campaigns::cancel, api::campaigns::results, api::campaigns::export, api::campaigns::analytics_report,
         api::imports::create, api::imports::list, api::imports::get, api::imports::errors,
         api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,
         api::team::list_invitations, api::team::invite, api::team::resend, api::team::revoke, api::team::accept,
@@ -47,6 +50,7 @@ use crate::api;
         crate::services::events::WebhookMessage, crate::services::events::CallEventData,
         crate::services::events::CallSummary, crate::services::events::CallAnalyzedData,
         crate::services::events::ImportCompletedData, crate::services::events::TestEventData,
+        crate::services::campaigns::CampaignEventData,
     )),
     modifiers(&BearerAuth, &EventCatalog),
 )]

@@ -273,6 +273,13 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> ApiResult<()> 
             format!("The agent has {calls} call(s) in the call history, which keeps it; deactivate the agent instead."),
         ));
     }
+    let campaigns = callplane_store::product::campaigns::count_for_agent(&mut tx, id).await?;
+    if campaigns > 0 {
+        return Err(ApiError::new(
+            crate::error::Code::AgentInUse,
+            format!("The agent runs {campaigns} campaign(s); delete the drafts or deactivate the agent instead."),
+        ));
+    }
     agents::delete(&mut tx, id).await?;
     let before = snapshot(&AgentFields::from(&current));
     Auditor::for_scope(scope, now).record_product(&mut tx, "agent.deleted", ("agent", id), Some(before), None).await?;

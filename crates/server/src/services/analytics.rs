@@ -147,7 +147,8 @@ pub async fn report(scope: &Scope, period: Period) -> ApiResult<Report> {
     let rows = store::rollups(&mut conn, period.from, period.to).await?;
     let mut totals = Figures::default();
     let (mut inbound, mut outbound) = (Figures::default(), Figures::default());
-    let mut days: BTreeMap<i64, Figures> = (0..period.days()).map(|d| (period.from + d * DAY_MS, Figures::default())).collect();
+    let mut days: BTreeMap<i64, Figures> =
+        (0..period.days()).map(|d| (period.from + d * DAY_MS, Figures::default())).collect();
     let mut by_agent: BTreeMap<String, Figures> = BTreeMap::new();
     let mut by_campaign: BTreeMap<String, Figures> = BTreeMap::new();
     for r in &rows {

@@ -190,12 +190,9 @@ async fn settle_fields(
     let window = match (&input.window, base) {
         (Some(w), _) => Window::parse(&w.days, &w.start, &w.end).map_err(bad)?,
         (None, Some(b)) => window_of(b),
-        (None, None) => Window::parse(
-            &["mon", "tue", "wed", "thu", "fri"].map(String::from),
-            "09:00",
-            "18:00",
-        )
-        .map_err(bad)?,
+        (None, None) => {
+            Window::parse(&["mon", "tue", "wed", "thu", "fri"].map(String::from), "09:00", "18:00").map_err(bad)?
+        }
     };
     let pick = |v: Option<i64>, b: Option<i64>, default: i64| v.or(b).unwrap_or(default);
     let max_concurrency = pick(input.max_concurrency, base.map(|b| b.max_concurrency), 5);
@@ -317,7 +314,9 @@ pub async fn create(state: &AppState, scope: &Scope, input: &Input) -> ApiResult
     if let Some(ids) = &list {
         store::add_contacts(&mut tx, &id, ids, now).await?;
     }
-    Auditor::for_scope(scope, now).record_product(&mut tx, "campaign.created", ("campaign", &id), None, Some(snapshot(&c))).await?;
+    Auditor::for_scope(scope, now)
+        .record_product(&mut tx, "campaign.created", ("campaign", &id), None, Some(snapshot(&c)))
+        .await?;
     tx.commit().await?;
     Ok(c)
 }
@@ -372,7 +371,9 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> ApiResult<()> 
         ));
     }
     store::delete(&mut tx, id).await?;
-    Auditor::for_scope(scope, now).record_product(&mut tx, "campaign.deleted", ("campaign", id), Some(snapshot(&c)), None).await?;
+    Auditor::for_scope(scope, now)
+        .record_product(&mut tx, "campaign.deleted", ("campaign", id), Some(snapshot(&c)), None)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -401,7 +402,13 @@ async fn announce(
     now: i64,
 ) -> ApiResult<bool> {
     auditor
-        .record_product(tx, &format!("campaign.{event}"), ("campaign", &after.id), Some(snapshot(before)), Some(snapshot(after)))
+        .record_product(
+            tx,
+            &format!("campaign.{event}"),
+            ("campaign", &after.id),
+            Some(snapshot(before)),
+            Some(snapshot(after)),
+        )
         .await?;
     let data = CampaignEventData {
         campaign_id: after.id.clone(),
@@ -440,13 +447,17 @@ pub async fn act(state: &AppState, scope: &Scope, id: &str, action: &str) -> Api
         }
         let due = before.start_at.unwrap_or(now).max(now);
         if !before.audience_list {
-            let f = Filter { tag: before.audience_tag.as_deref(), q: before.audience_q.as_deref(), ..Filter::default() };
+            let f =
+                Filter { tag: before.audience_tag.as_deref(), q: before.audience_q.as_deref(), ..Filter::default() };
             store::add_matching(&mut tx, id, &f, due).await?;
         } else {
             store::targets_due_at(&mut tx, id, due).await?;
         }
         if store::open_targets(&mut tx, id).await? == (0, 0) {
-            return Err(ApiError::new(Code::AudienceEmpty, "No contact of the workspace matches the campaign's audience."));
+            return Err(ApiError::new(
+                Code::AudienceEmpty,
+                "No contact of the workspace matches the campaign's audience.",
+            ));
         }
     }
     let started_by = matches!(action, "start" | "resume").then(|| scope.principal().user_id());

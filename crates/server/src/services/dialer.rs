@@ -286,6 +286,9 @@ async fn pause(state: &AppState, region: &RegionDb, a: &Active, auditor: &Audito
 /// Dials: woken when a campaign starts or resumes or one of its calls ends, else every
 /// quarter second (pace, windows and retry delays come due on their own).
 pub async fn run_worker(state: AppState) {
+    if !state.config.campaigns.dialer {
+        return;
+    }
     for region in state.regions.databases() {
         if region.backend() == "sqlite" {
             if let Err(e) = store::release_leases(region).await {

@@ -3,8 +3,8 @@
 
 pub mod account_admin;
 pub mod agents;
-pub mod appointments;
 pub mod analytics;
+pub mod appointments;
 pub mod audit;
 pub mod call_outputs;
 pub mod calls;

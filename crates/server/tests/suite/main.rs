@@ -11,6 +11,7 @@ mod bad_input;
 mod browser;
 mod cache;
 mod calls;
+mod campaigns;
 mod common;
 mod contacts;
 mod data_plane;

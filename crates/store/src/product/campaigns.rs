@@ -162,6 +162,16 @@ pub async fn delete(ex: &mut impl InWorkspace, id: &str) -> Result<bool> {
     Ok(execute!(ex, "DELETE FROM campaigns WHERE workspace_id = $1 AND id = $2", &ws, id)? > 0)
 }
 
+/// Campaigns of the agent (an agent with campaigns is kept for their history).
+pub async fn count_for_agent(ex: &mut impl InWorkspace, agent_id: &str) -> Result<i64> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_scalar("SELECT count(*) FROM campaigns WHERE workspace_id = $1 AND agent_id = $2")
+        .bind(&ws)
+        .bind(agent_id)
+        .fetch_one(c)
+        .await)?)
+}
+
 /// Replaces the campaign's caller numbers, in the order given.
 pub async fn set_numbers(ex: &mut impl InWorkspace, id: &str, number_ids: &[String]) -> Result<()> {
     let ws = ex.workspace_id().to_owned();
@@ -360,7 +370,12 @@ pub async fn active(region: &RegionDb) -> Result<Vec<Active>> {
 pub async fn begin_dialing(region: &RegionDb, a: &Active) -> Result<JobTx> {
     let mut tx = JobTx::new(region.begin().await?, &a.workspace_id, &a.account_id);
     if tx.is_postgres() {
-        execute!(&mut tx, "SELECT 1 FROM campaigns WHERE workspace_id = $1 AND id = $2 FOR UPDATE", &a.workspace_id, &a.id)?;
+        execute!(
+            &mut tx,
+            "SELECT 1 FROM campaigns WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+            &a.workspace_id,
+            &a.id
+        )?;
     }
     Ok(tx)
 }
@@ -418,7 +433,13 @@ pub async fn due(ex: &mut impl InWorkspace, id: &str, now: i64, limit: i64) -> R
 
 /// Claims these targets for their next attempt: pending ones count a new attempt;
 /// all are leased until `lease_until`, by which their call must be recorded.
-pub async fn claim(ex: &mut impl InWorkspace, id: &str, contact_ids: &[&str], lease_until: i64, now: i64) -> Result<()> {
+pub async fn claim(
+    ex: &mut impl InWorkspace,
+    id: &str,
+    contact_ids: &[&str],
+    lease_until: i64,
+    now: i64,
+) -> Result<()> {
     if contact_ids.is_empty() {
         return Ok(());
     }
@@ -426,18 +447,19 @@ pub async fn claim(ex: &mut impl InWorkspace, id: &str, contact_ids: &[&str], le
     let ws = ex.workspace_id().to_owned();
     let p = |n: usize| if pg { format!("${n}") } else { "?".to_owned() };
     let list: Vec<String> = (0..contact_ids.len()).map(|i| p(i + 5)).collect();
+    // Placeholders are numbered in the order they appear (SQLite's `?` are positional).
     let sql = format!(
         "UPDATE campaign_targets SET attempts = attempts + CASE WHEN state = 'pending' THEN 1 ELSE 0 END,
                 state = 'dialing', lease_until = {lease}, updated_at = {now}
          WHERE workspace_id = {ws} AND campaign_id = {id} AND contact_id IN ({list})",
-        ws = p(1),
-        id = p(2),
-        lease = p(3),
-        now = p(4),
+        lease = p(1),
+        now = p(2),
+        ws = p(3),
+        id = p(4),
         list = list.join(", ")
     );
     on!(ex, |c| {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws).bind(id).bind(lease_until).bind(now);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lease_until).bind(now).bind(&ws).bind(id);
         for contact in contact_ids {
             q = q.bind(*contact);
         }
