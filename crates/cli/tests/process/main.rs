@@ -3,6 +3,7 @@
 //! PostgreSQL behaving as one service; one process per SQLite file).
 
 mod calls_crash;
+mod campaigns_crash;
 mod cli;
 mod crash;
 mod demo;

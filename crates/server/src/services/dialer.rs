@@ -153,12 +153,12 @@ async fn dial_campaign(state: &AppState, region: &RegionDb, a: &Active, in_fligh
     let window = window_of(&campaign);
     let campaign_tz = zone(&campaign.timezone);
     let mut zones: HashMap<String, Option<TimeZone>> = HashMap::new();
-    let mut claimed: Vec<Attempt> = Vec::new();
+    let mut picked: Vec<&str> = Vec::new();
     let mut fresh = 0i64;
     for t in &due {
         if t.state == "dialing" {
             // A claim whose call was never recorded: the same attempt again.
-            claimed.push(Attempt { contact_id: t.contact_id.clone(), attempt: t.attempts });
+            picked.push(&t.contact_id);
             continue;
         }
         if t.do_not_call || t.opted_out {
@@ -178,12 +178,15 @@ async fn dial_campaign(state: &AppState, region: &RegionDb, a: &Active, in_fligh
         }
         if fresh < budget {
             fresh += 1;
-            claimed.push(Attempt { contact_id: t.contact_id.clone(), attempt: t.attempts + 1 });
+            picked.push(&t.contact_id);
         }
     }
-    let ids: Vec<&str> = claimed.iter().map(|c| c.contact_id.as_str()).collect();
     let lease_until = now + state.config.workers.lease_secs * 1000;
-    store::claim(&mut tx, &a.id, &ids, lease_until, now).await?;
+    let claimed: Vec<Attempt> = store::claim(&mut tx, &a.id, &picked, lease_until, now)
+        .await?
+        .into_iter()
+        .map(|(contact_id, attempt)| Attempt { contact_id, attempt })
+        .collect();
     if fresh > 0 {
         store::set_paced_until(&mut tx, &a.id, paced + fresh * 1_000_000 / campaign.calls_per_second).await?;
     }

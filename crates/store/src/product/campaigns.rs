@@ -432,40 +432,44 @@ pub async fn due(ex: &mut impl InWorkspace, id: &str, now: i64, limit: i64) -> R
 }
 
 /// Claims these targets for their next attempt: pending ones count a new attempt;
-/// all are leased until `lease_until`, by which their call must be recorded.
+/// all are leased until `lease_until`, by which their call must be recorded. Only
+/// targets still claimable at `now` move (a call may have ended meanwhile, or another
+/// dialer claimed it); returns each claimed target with its attempt number.
 pub async fn claim(
     ex: &mut impl InWorkspace,
     id: &str,
     contact_ids: &[&str],
     lease_until: i64,
     now: i64,
-) -> Result<()> {
+) -> Result<Vec<(String, i64)>> {
     if contact_ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let pg = ex.is_postgres();
     let ws = ex.workspace_id().to_owned();
     let p = |n: usize| if pg { format!("${n}") } else { "?".to_owned() };
-    let list: Vec<String> = (0..contact_ids.len()).map(|i| p(i + 5)).collect();
+    let list: Vec<String> = (0..contact_ids.len()).map(|i| p(i + 6)).collect();
     // Placeholders are numbered in the order they appear (SQLite's `?` are positional).
     let sql = format!(
         "UPDATE campaign_targets SET attempts = attempts + CASE WHEN state = 'pending' THEN 1 ELSE 0 END,
                 state = 'dialing', lease_until = {lease}, updated_at = {now}
-         WHERE workspace_id = {ws} AND campaign_id = {id} AND contact_id IN ({list})",
+         WHERE (state = 'pending' OR (state = 'dialing' AND call_id IS NULL AND lease_until <= {now2}))
+           AND workspace_id = {ws} AND campaign_id = {id} AND contact_id IN ({list})
+         RETURNING contact_id, CAST(attempts AS BIGINT)",
         lease = p(1),
         now = p(2),
-        ws = p(3),
-        id = p(4),
+        now2 = p(3),
+        ws = p(4),
+        id = p(5),
         list = list.join(", ")
     );
-    on!(ex, |c| {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lease_until).bind(now).bind(&ws).bind(id);
+    Ok(on!(ex, |c| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(lease_until).bind(now).bind(now).bind(&ws).bind(id);
         for contact in contact_ids {
             q = q.bind(*contact);
         }
-        q.execute(&mut *c).await.map(|r| r.rows_affected())
-    })?;
-    Ok(())
+        q.fetch_all(&mut *c).await
+    })?)
 }
 
 /// Records the call placed for a claimed attempt (its lease no longer matters).
