@@ -6,6 +6,8 @@ pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod calls;
+pub mod campaigns;
+pub mod charts;
 pub mod common;
 pub mod contacts;
 pub mod invite;
@@ -68,6 +70,12 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/calls/{id}/recording.wav", Workspace(P::CallsView), calls::recording)
         .add(Method::POST, "/calls/{id}/cancel", Workspace(P::CallsCreate), calls::cancel)
         .add(Method::POST, "/numbers/{id}/inbound", Workspace(P::CallsCreate), calls::simulate_inbound)
+        .add(Method::GET, "/campaigns", Workspace(P::CampaignsView), campaigns::list)
+        .add(Method::POST, "/campaigns", Workspace(P::CampaignsCreate), campaigns::create)
+        .add(Method::GET, "/campaigns/{id}", Workspace(P::CampaignsView), campaigns::detail)
+        .add(Method::GET, "/campaigns/{id}/results.csv", Workspace(P::CampaignsView), campaigns::export)
+        .add(Method::POST, "/campaigns/{id}/delete", Workspace(P::CampaignsDelete), campaigns::delete)
+        .add(Method::POST, "/campaigns/{id}/{action}", Workspace(P::CampaignsEdit), campaigns::act)
         .add(Method::GET, "/numbers", Workspace(P::PhoneNumbersView), numbers::page)
         .add(Method::POST, "/numbers", Workspace(P::PhoneNumbersCreate), numbers::buy)
         .add(Method::POST, "/numbers/{id}/agent", Workspace(P::PhoneNumbersEdit), numbers::assign)

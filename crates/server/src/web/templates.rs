@@ -30,6 +30,8 @@ impl Templates {
             "webhooks.html",
             "webhook.html",
             "webhook_docs.html",
+            "campaigns.html",
+            "campaign.html",
             "login.html",
             "signup.html",
             "dashboard.html",

@@ -20,8 +20,53 @@ use crate::services::workspaces::{self as svc, CreateInput, UpdateInput};
 use crate::state::AppState;
 use crate::web::common::{nav, region_options, Dash, WebForm};
 
-pub async fn dashboard(dash: Dash, scope: WorkspaceScope) -> ApiResult<Response> {
-    dashboard_page(dash, scope, StatusCode::OK, json!({})).await
+#[derive(Deserialize)]
+pub struct DashboardQuery {
+    /// The analytics period: the last 7, 30 or 90 days.
+    days: Option<i64>,
+}
+
+pub async fn dashboard(
+    dash: Dash,
+    scope: WorkspaceScope,
+    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
+) -> ApiResult<Response> {
+    let days = q.days.filter(|d| [7, 30, 90].contains(d)).unwrap_or(30);
+    dashboard_page(dash, scope, StatusCode::OK, json!({ "days": days })).await
+}
+
+/// The analytics section (P9): figures for the period and server-drawn charts.
+async fn analytics_section(state: &crate::state::AppState, scope: &WorkspaceScope, days: i64) -> ApiResult<Value> {
+    use crate::services::analytics::{report, Period};
+    use crate::web::charts;
+    let r = report(scope, Period::last_days(state.now(), days)).await?;
+    let daily: Vec<(String, i64, i64)> =
+        r.days.iter().map(|d| (d.date.clone(), d.figures.calls, d.figures.answered)).collect();
+    let outcomes: Vec<(String, i64)> = {
+        let mut o: Vec<(String, i64)> = r.totals.outcomes.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        o.sort_by_key(|x| std::cmp::Reverse(x.1));
+        o
+    };
+    let group = |g: &crate::services::analytics::Group| {
+        json!({ "id": g.id, "name": g.name, "calls": g.figures.calls, "answered": g.figures.answered,
+                "answer_rate": format!("{:.0}%", g.figures.answer_rate * 100.0),
+                "average": format!("{:.0} s", g.figures.average_duration_secs),
+                "cost": g.figures.cost.as_ref().map(|m| crate::web::common::rupees(m.amount)),
+                "outcomes": g.figures.outcomes })
+    };
+    Ok(json!({
+        "days": days,
+        "from": r.from, "to": r.to,
+        "calls": r.totals.calls,
+        "answered": r.totals.answered,
+        "answer_rate": format!("{:.0}%", r.totals.answer_rate * 100.0),
+        "average": format!("{:.0} s", r.totals.average_duration_secs),
+        "cost": r.totals.cost.as_ref().map(|m| crate::web::common::rupees(m.amount)),
+        "daily_svg": charts::daily_calls(&daily),
+        "outcomes_svg": charts::bars("chart-outcomes", &outcomes),
+        "by_agent": r.by_agent.iter().map(group).collect::<Vec<_>>(),
+        "by_campaign": r.by_campaign.iter().map(group).collect::<Vec<_>>(),
+    }))
 }
 
 /// The workspace's home: the latest calls and a form to place a test call.
@@ -54,6 +99,10 @@ pub async fn dashboard_page(
             .map(|n| json!({ "id": n.id, "e164": n.e164, "national": n.national }))
             .collect::<Vec<_>>());
         ctx["can_call"] = json!(scope.can(Permission::CallsCreate));
+    }
+    if scope.can(Permission::AnalyticsView) {
+        let days = extra.get("days").and_then(Value::as_i64).unwrap_or(30);
+        ctx["analytics"] = analytics_section(&state, &scope, days).await?;
     }
     if let (Value::Object(ctx), Value::Object(extra)) = (&mut ctx, extra) {
         ctx.extend(extra);

@@ -522,3 +522,77 @@ async fn reload_until(b: &Browser, url: &str, css: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p6_browser_create_a_campaign_from_a_tag_start_it_watch_progress_pause_and_see_analytics() {
+    use callplane_server::services::{calls as call_worker, dialer, wallet};
+    use serde_json::json;
+    let app = crate::common::spawn_with(|c| c.campaigns.dialer = false).await;
+    let person = email("campaigns");
+    let u = app.signup(&person, "Campaign Co").await;
+    let ws = format!("/api/v1/workspaces/{}", u.workspace_id);
+    app.post(&format!("{ws}/agents"), &u.token, json!({ "name": "Closer", "status": "active" })).await.expect(201);
+    let offer = app.get(&format!("{ws}/phone-numbers/available?country=IN&limit=1"), &u.token).await.expect(200);
+    app.post(&format!("{ws}/phone-numbers"), &u.token, json!({ "e164": offer["data"][0]["e164"] })).await.expect(201);
+    wallet::credit(&app.state, &u.account_id, 1_000_000, "test funds").await.unwrap();
+    for i in 0..6 {
+        let body = json!({ "phone": format!("+9198765009{i:02}"), "name": format!("Lead {i}"), "tags": ["vip"] });
+        app.post(&format!("{ws}/contacts"), &u.token, body).await.expect(201);
+    }
+    app.post(&format!("{ws}/contacts"), &u.token, json!({ "phone": "+919876500999" })).await.expect(201);
+
+    let b = Browser::start().await;
+    sign_in(&b, &app.base, &person).await;
+    b.expect_text("#kpi-calls", "0").await;
+    b.click("nav.links a[href='/campaigns']").await;
+    b.click("#new-campaign summary").await;
+    b.set_value("#new-campaign input[name=name]", "VIP follow-up").await;
+    b.set_value("#new-campaign input[name=tag]", "vip").await;
+    for day in ["sat", "sun"] {
+        b.click(&format!("#new-campaign input[name=days][value={day}]")).await;
+    }
+    b.set_value("#new-campaign input[name=start]", "00:00").await;
+    b.set_value("#new-campaign input[name=end]", "00:00").await;
+    b.set_value("#new-campaign input[name=max_concurrency]", "2").await;
+    b.click("#new-campaign button[type=submit]").await;
+    b.expect_url_containing("/campaigns/cmp_").await;
+    b.expect_text("#campaign-status", "draft").await;
+    b.click("#campaign-start").await;
+    b.expect_text("#campaign-status", "running").await;
+    b.expect_text("#remaining", "6").await;
+
+    // The page refreshes itself while the dialer works: the figures move.
+    let step = || async {
+        dialer::work_once(&app.state).await;
+        app.clock.advance(1_000);
+        call_worker::work_once(&app.state).await;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        step().await;
+        if b.text("#dialed").await != "0" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the progress never moved");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    b.click("#campaign-pause").await;
+    b.expect_text("#campaign-status", "paused").await;
+    let dialed: i64 = b.text("#dialed").await.parse().unwrap();
+    assert!((1..6).contains(&dialed), "paused part-way: {dialed}");
+    // Calls in flight finish; the paused campaign dials nobody else.
+    for _ in 0..200 {
+        step().await;
+    }
+    b.goto(&b.url().await).await;
+    b.expect_text("#dialed", &dialed.to_string()).await;
+    b.expect_text("#in-progress", "0").await;
+
+    // The dashboard's analytics show today's calls.
+    b.click("nav.links a[href='/dashboard']").await;
+    b.expect_text("#kpi-calls", &dialed.to_string()).await;
+    let today = b.run_async("arguments[arguments.length - 1](Array.from(document.querySelectorAll('#chart-daily g.day')).map(g => Number(g.dataset.calls)).reduce((a, b) => a + b, 0))").await;
+    assert_eq!(today.as_i64(), Some(dialed), "the chart counts the campaign's calls");
+    assert!(b.exists("#by-campaign").await);
+    b.quit().await;
+}
