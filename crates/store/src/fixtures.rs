@@ -264,6 +264,12 @@ pub async fn raw_execute(ex: &mut impl Raw, sql: &str) -> Result<()> {
     Ok(())
 }
 
+/// The one number a query answers (`SELECT count(*) ...`), for benchmarks and tests.
+pub async fn raw_scalar(ex: &mut impl Raw, sql: &str) -> Result<i64> {
+    let sql = sql.to_owned();
+    Ok(on!(ex, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(c).await)?)
+}
+
 /// A connection acting in one workspace, for tests that call product repositories
 /// directly (the server only gets such handles from a `Scope` or a claimed job).
 pub struct InWorkspaceConn {
