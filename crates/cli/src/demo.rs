@@ -231,6 +231,68 @@ pub async fn seed_history(state: &AppState, account_id: &str, scopes: &[(Arc<Sco
     Ok(placed)
 }
 
+/// Campaigns in every workspace: "VIP check-in" over the `vip` contacts, played out to
+/// completion two days ago by the real dialer on a past clock; and "Renewal offers" over
+/// the `renewal` contacts, starting a minute after seeding (once the contact import has
+/// run), one call at a time, so the dashboard shows a campaign in progress.
+pub async fn seed_campaigns(state: &AppState, scopes: &[(Arc<Scope>, String)]) -> ApiResult<()> {
+    use callplane_server::services::{campaigns, dialer};
+    let day = callplane_domain::clock::DAY_MS;
+    let today = state.now() - state.now() % day;
+    let clock = Arc::new(ManualClock::new(today - 2 * day + 10 * 3_600_000));
+    let past = state.with_clock(clock.clone());
+    let every_day = || campaigns::WindowInput {
+        days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(String::from).to_vec(),
+        start: "08:00".into(),
+        end: "21:00".into(),
+    };
+    for (scope, _) in scopes {
+        let mut read = scope.read().await?;
+        let agent_list = callplane_store::product::agents::list(&mut read, None, 10).await?;
+        let numbers = callplane_store::product::phone_numbers::list(&mut read, Some("active"), None, 10).await?;
+        drop(read);
+        let Some(renewals) = agent_list.iter().find(|a| a.name == "Renewals") else { continue };
+        let from: Vec<String> = numbers.iter().filter(|n| n.agent_id.is_none()).map(|n| n.id.clone()).collect();
+        let base = campaigns::Input {
+            agent_id: Some(renewals.id.clone()),
+            number_ids: Some(from),
+            window: Some(every_day()),
+            max_attempts: Some(2),
+            retry_delay_secs: Some(600),
+            ..campaigns::Input::default()
+        };
+        let vip = campaigns::Input {
+            name: Some("VIP check-in".into()),
+            audience: Some(campaigns::Audience { tag: Some("vip".into()), ..campaigns::Audience::default() }),
+            max_concurrency: Some(3),
+            calls_per_second: Some(1),
+            ..base.clone()
+        };
+        let c = campaigns::create(&past, scope, &vip).await?;
+        campaigns::act(&past, scope, &c.id, "start").await?;
+        for _ in 0..10_000 {
+            dialer::work_once(&past).await;
+            play_out(&past, &clock).await;
+            if campaigns::get(scope, &c.id).await?.status == "completed" {
+                break;
+            }
+            clock.advance(5_000);
+        }
+        let start_at = state.now() + 60_000;
+        let renewal = campaigns::Input {
+            name: Some("Renewal offers".into()),
+            audience: Some(campaigns::Audience { tag: Some("renewal".into()), ..campaigns::Audience::default() }),
+            max_concurrency: Some(1),
+            calls_per_second: Some(1),
+            start_at: Some(Some(start_at)),
+            ..base
+        };
+        let c = campaigns::create(state, scope, &renewal).await?;
+        campaigns::act(state, scope, &c.id, "start").await?;
+    }
+    Ok(())
+}
+
 /// Moves the clock from step to step until no call has a step left.
 async fn play_out(state: &AppState, clock: &ManualClock) {
     while let Some(at) = calls::next_due(state).await {

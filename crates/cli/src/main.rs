@@ -342,6 +342,7 @@ async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow!("seeding the call history: {}", e.detail))?;
     tracing::info!(calls, "seeded a month of demo calls");
+    demo::seed_campaigns(state, &scopes).await.map_err(|e| anyhow!("seeding the campaigns: {}", e.detail))?;
     Ok(())
 }
 

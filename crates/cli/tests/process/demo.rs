@@ -70,6 +70,17 @@ async fn w1_the_demo_seeds_a_living_organization() {
             assert!(Instant::now() < deadline, "the demo import did not finish: {imports}");
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+        // A finished campaign, and one that starts dialing a minute after seeding.
+        let list = server.get(&format!("{base}/campaigns"), token).await.expect(200);
+        let list = list["data"].as_array().unwrap();
+        let finished = list.iter().find(|c| c["name"] == "VIP check-in").expect("a finished campaign");
+        assert_eq!(finished["status"], "completed", "{finished}");
+        assert!(finished["progress"]["dialed"].as_i64().unwrap() > 0, "{finished}");
+        let live = list.iter().find(|c| c["name"] == "Renewal offers").expect("a live campaign");
+        assert!(["scheduled", "running"].contains(&live["status"].as_str().unwrap()), "{live}");
+        let analytics = server.get(&format!("{base}/analytics"), token).await.expect(200);
+        assert!(analytics["totals"]["calls"].as_i64().unwrap() >= 60, "a month of charts: {analytics}");
+        assert_eq!(analytics["by_campaign"][0]["name"], "VIP check-in");
         let dnc = server.get(&format!("{base}/contacts?flag=do_not_call&limit=500"), token).await.expect(200);
         assert!(!dnc["data"].as_array().unwrap().is_empty(), "some contacts are flagged");
     }

@@ -50,7 +50,7 @@ pub struct Audience {
     pub contact_ids: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WindowInput {
     pub days: Vec<String>,
     pub start: String,
@@ -445,19 +445,15 @@ pub async fn act(state: &AppState, scope: &Scope, id: &str, action: &str) -> Api
         if store::numbers(&mut tx, id).await?.is_empty() {
             return Err(ApiError::invalid("number_ids", "name at least one number to call from"));
         }
-        let due = before.start_at.unwrap_or(now).max(now);
-        if !before.audience_list {
-            let f =
-                Filter { tag: before.audience_tag.as_deref(), q: before.audience_q.as_deref(), ..Filter::default() };
-            store::add_matching(&mut tx, id, &f, due).await?;
-        } else {
-            store::targets_due_at(&mut tx, id, due).await?;
-        }
-        if store::open_targets(&mut tx, id).await? == (0, 0) {
-            return Err(ApiError::new(
-                Code::AudienceEmpty,
-                "No contact of the workspace matches the campaign's audience.",
-            ));
+        // A scheduled campaign takes its audience when it starts dialing.
+        if !later {
+            take_audience(&mut tx, &before, now).await?;
+            if store::open_targets(&mut tx, id).await? == (0, 0) {
+                return Err(ApiError::new(
+                    Code::AudienceEmpty,
+                    "No contact of the workspace matches the campaign's audience.",
+                ));
+            }
         }
     }
     let started_by = matches!(action, "start" | "resume").then(|| scope.principal().user_id());
@@ -470,6 +466,18 @@ pub async fn act(state: &AppState, scope: &Scope, id: &str, action: &str) -> Api
     }
     state.dialer_wakeup.notify_one();
     Ok(after)
+}
+
+/// The campaign's targets as it starts dialing: the contacts its filter matches now
+/// (contacts added later are not called), or its list, due at once.
+pub async fn take_audience(tx: &mut impl InWorkspace, c: &Campaign, now: i64) -> ApiResult<()> {
+    if c.audience_list {
+        store::targets_due_at(tx, &c.id, now).await?;
+    } else {
+        let f = Filter { tag: c.audience_tag.as_deref(), q: c.audience_q.as_deref(), ..Filter::default() };
+        store::add_matching(tx, &c.id, &f, now).await?;
+    }
+    Ok(())
 }
 
 /// A transition the dialer makes by itself (`running` → `running` from `scheduled`,

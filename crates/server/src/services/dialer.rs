@@ -34,7 +34,7 @@ use futures_util::StreamExt;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::services::audit::Auditor;
 use crate::services::calls::{self as call_svc, PlaceInput};
-use crate::services::campaigns::{transition_by_dialer, window_of};
+use crate::services::campaigns::{take_audience, transition_by_dialer, window_of};
 use crate::state::AppState;
 
 /// Calls in flight per workspace and per account, across every region database.
@@ -120,6 +120,9 @@ async fn dial_campaign(state: &AppState, region: &RegionDb, a: &Active, in_fligh
     let Some(mut campaign) = store::get(&mut tx, &a.id).await? else { return Ok(0) };
     let mut told = false;
     if campaign.status == "scheduled" && campaign.start_at.is_none_or(|at| at <= now) {
+        if campaign.started_at.is_none() {
+            take_audience(&mut tx, &campaign, now).await?;
+        }
         told |= transition_by_dialer(&mut tx, &auditor, &campaign, "running", None, now).await?;
         campaign = store::get(&mut tx, &a.id).await?.ok_or_else(ApiError::not_found)?;
     }
