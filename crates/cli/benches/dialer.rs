@@ -88,21 +88,7 @@ async fn main() {
     for i in 0..n {
         csv.push_str(&format!("{},bench\n", phone(i)));
     }
-    let res = server
-        .http
-        .post(format!("{}/api/v1/workspaces/{ws}/contacts/imports", server.base))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    let import = callplane_testkit::body_json(res).await["id"].as_str().unwrap().to_owned();
-    while server.get(&format!("/api/v1/workspaces/{ws}/contacts/imports/{import}"), &token).await.expect(200)["status"]
-        != "completed"
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    server.import_contacts(&ws, &token, csv).await;
     let c = server
         .post(
             &format!("/api/v1/workspaces/{ws}/campaigns"),

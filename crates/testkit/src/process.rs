@@ -224,6 +224,32 @@ impl Server {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// Imports `csv` into workspace `ws` through the API and waits (up to a minute) until
+    /// the import job has completed; returns its final status document.
+    pub async fn import_contacts(&self, ws: &str, token: &str, csv: String) -> Value {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/workspaces/{ws}/contacts/imports", self.base))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .expect("the import request is sent");
+        assert_eq!(res.status().as_u16(), 202, "the import is accepted");
+        let id = crate::body_json(res).await["id"].as_str().expect("an import id").to_owned();
+        let path = format!("/api/v1/workspaces/{ws}/contacts/imports/{id}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = self.get(&path, token).await.expect(200);
+            if status["status"] == "completed" {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the import did not finish: {status}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Signs up; returns (session token, user id, account id, first workspace id).
     pub async fn signup(&self, email: &str, account: &str) -> (String, String, String, String) {
         let body = self

@@ -43,22 +43,7 @@ async fn prepare(server: &Server, install: &Installation, n: usize) -> (String, 
     for i in 0..n {
         csv.push_str(&format!("+9198765{:05},Person {i},leads,{}\n", 10_000 + i, i % 50 == 7));
     }
-    let res = server
-        .http
-        .post(format!("{}{base}/contacts/imports", server.base))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 202);
-    let import = callplane_testkit::body_json(res).await["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server.get(&format!("{base}/contacts/imports/{import}"), &token).await.expect(200)["status"] != "completed" {
-        assert!(Instant::now() < deadline, "the import did not finish");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    server.import_contacts(&ws, &token, csv).await;
     let c = server
         .post(
             &format!("{base}/campaigns"),

@@ -142,8 +142,7 @@ async fn settle_fields(
             let tag = a.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
             let q = a.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
             match &a.contact_ids {
-                Some(ids) if tag.is_some() || q.is_some() => {
-                    let _ = ids;
+                Some(_) if tag.is_some() || q.is_some() => {
                     return Err(ApiError::invalid("audience", "give a tag and/or search, or a list of contacts"));
                 }
                 Some(ids) => {
@@ -172,12 +171,8 @@ async fn settle_fields(
         (None, Some(b)) => (b.audience_tag.clone(), b.audience_q.clone(), None),
         (None, None) => return Err(ApiError::invalid("audience", "is required: a tag, a search or contact_ids")),
     };
-    let audience_list = match (&list, &input.audience, base) {
-        (Some(_), _, _) => true,
-        (None, Some(_), _) => false,
-        (None, None, Some(b)) => b.audience_list,
-        (None, None, None) => false,
-    };
+    // A new audience is a list or a filter; without one the campaign keeps its own.
+    let audience_list = list.is_some() || (input.audience.is_none() && base.is_some_and(|b| b.audience_list));
     drop(read);
     let timezone = match (&input.timezone, base) {
         (Some(tz), _) => callplane_domain::contact::parse_timezone(tz).map_err(bad)?,

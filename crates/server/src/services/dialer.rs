@@ -59,7 +59,17 @@ impl InFlight {
 
 /// One pass over every running campaign; returns how many attempts it placed.
 pub async fn work_once(state: &AppState) -> usize {
-    let mut placed = 0;
+    // Campaigns first: with none running, a pass costs one read per region database.
+    let mut active = Vec::new();
+    for region in state.regions.databases() {
+        match store::active(region).await {
+            Ok(a) => active.extend(a.into_iter().map(|a| (region, a))),
+            Err(e) => tracing::warn!(error = %e, "reading running campaigns"),
+        }
+    }
+    if active.is_empty() {
+        return 0;
+    }
     let mut in_flight = match InFlight::read(state).await {
         Ok(f) => f,
         Err(e) => {
@@ -67,19 +77,11 @@ pub async fn work_once(state: &AppState) -> usize {
             return 0;
         }
     };
-    for region in state.regions.databases() {
-        let active = match store::active(region).await {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading running campaigns");
-                continue;
-            }
-        };
-        for a in active {
-            match dial_campaign(state, region, &a, &mut in_flight).await {
-                Ok(n) => placed += n,
-                Err(e) => tracing::warn!(campaign = %a.id, error = %e.detail, "dialing a campaign; retried next pass"),
-            }
+    let mut placed = 0;
+    for (region, a) in &active {
+        match dial_campaign(state, region, a, &mut in_flight).await {
+            Ok(n) => placed += n,
+            Err(e) => tracing::warn!(campaign = %a.id, error = %e.detail, "dialing a campaign; retried next pass"),
         }
     }
     placed
