@@ -40,7 +40,7 @@ async fn workspace(server: &Server, install: &Installation, tag: &str) -> (Strin
         .args(["admin", "wallet", "credit", "--account", &account, "--amount", "1000000000"])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(out.status.success(), "admin wallet credit: {}", String::from_utf8_lossy(&out.stderr));
     let base = format!("/api/v1/workspaces/{ws}");
     let agent = server.post(&format!("{base}/agents"), &token, json!({ "name": "A", "status": "active" })).await;
     let agent = agent.expect(201)["id"].as_str().unwrap().to_owned();
@@ -64,8 +64,12 @@ async fn main() {
     let install = Installation::new(CONFIG).await;
     let server = Arc::new(Server::start(bin(), &install, &[]));
 
-    // 1. Baseline: the same number of calls through POST /calls.
+    // Both workspaces are funded before any call runs: the admin command writes to the
+    // SQLite file beside the busy server.
     let (token, ws, agent, _) = workspace(&server, &install, "baseline").await;
+    let campaign_ws = workspace(&server, &install, "campaign").await;
+
+    // 1. Baseline: the same number of calls through POST /calls.
     let path = Arc::new(format!("/api/v1/workspaces/{ws}/calls"));
     let start = Instant::now();
     futures_util::stream::iter(0..n)
@@ -83,7 +87,7 @@ async fn main() {
     println!("  baseline: {n} calls placed through POST /calls in {base_secs:.2} s = {base:.0}/s");
 
     // 2. A campaign over n contacts.
-    let (token, ws, agent, number) = workspace(&server, &install, "campaign").await;
+    let (token, ws, agent, number) = campaign_ws;
     let mut csv = String::from("phone,tags\n");
     for i in 0..n {
         csv.push_str(&format!("{},bench\n", phone(i)));
