@@ -6,7 +6,7 @@
 //! on PostgreSQL, so replicas never take the same row), sends them, and [`record`]s each
 //! attempt only while its lease is still the one it took.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::InWorkspace;
 use crate::db::{Ex, Raw};
@@ -408,18 +408,28 @@ pub struct Outgoing {
     pub attempts: i64,
 }
 
+/// How much one claim may take.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimLimits {
+    pub limit: usize,
+    /// Requests in flight per endpoint, counting the ones the worker already sends (so
+    /// one slow endpoint cannot take every slot).
+    pub per_endpoint: usize,
+}
+
 /// Leases up to `limit` due deliveries of enabled endpoints in this region database,
 /// at most `per_endpoint` for each endpoint counting the `in_flight` ones this worker
-/// already sends (so one slow endpoint cannot take every slot); returns them with what
-/// to send, in one transaction.
+/// already sends, and none of the `held` ones (claimed by this worker, not recorded
+/// yet); returns them with what to send, in one transaction.
 pub async fn claim(
     region: &RegionDb,
     now: i64,
     lease_until: i64,
-    limit: usize,
-    per_endpoint: usize,
+    limits: ClaimLimits,
     in_flight: &HashMap<String, usize>,
+    held: &HashSet<String>,
 ) -> Result<Vec<(Claimed, Outgoing)>> {
+    let ClaimLimits { limit, per_endpoint } = limits;
     let mut tx = region.begin().await?;
     macro_rules! due_sql {
         ($lock:literal) => {
@@ -443,6 +453,9 @@ pub async fn claim(
     for row in &due {
         if picked.len() == limit {
             break;
+        }
+        if held.contains(&row.1) {
+            continue;
         }
         let endpoint = row.2.as_str();
         let busy = in_flight.get(endpoint).copied().unwrap_or(0) + taken.get(endpoint).copied().unwrap_or(0);

@@ -12,7 +12,7 @@
 //!   endpoint failing for `webhooks.disable_after_days` is disabled, audited, and its
 //!   workspace's Owner is emailed. Redirects are not followed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -204,7 +204,7 @@ type Attempted = (usize, Claimed, String, AttemptResult);
 /// SQLite's single writer, a transaction per attempt would be the bottleneck). A batch
 /// that fails to commit leaves its deliveries leased; they are sent again when the
 /// lease ends (at least once).
-async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attempted>) {
+async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attempted>, held: Held) {
     const BATCH: usize = 256;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -221,7 +221,14 @@ async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attem
             if mine.is_empty() {
                 continue;
             }
-            match store::record_many(region, &mine).await {
+            let recorded = store::record_many(region, &mine).await;
+            {
+                let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
+                for (c, _, _) in &mine {
+                    h.unrecorded.remove(&c.id);
+                }
+            }
+            match recorded {
                 Ok((recorded, d)) => {
                     disabled |= d;
                     if recorded < mine.len() {
@@ -242,15 +249,23 @@ async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attem
     }
 }
 
-/// What the worker sends right now: endpoint id → requests in flight.
-type InFlight = Arc<Mutex<HashMap<String, usize>>>;
+/// What the worker holds: requests in flight per endpoint, and every delivery it
+/// claimed whose attempt is not recorded yet. The worker never claims one of those
+/// again, even when its lease ran out meanwhile (a clock that jumps): a lease guards
+/// against other workers, this against itself.
+#[derive(Default)]
+struct Holding {
+    per_endpoint: HashMap<String, usize>,
+    unrecorded: HashSet<String>,
+}
+type Held = Arc<Mutex<Holding>>;
 
 /// One pass: leases what fits in the free slots of every region database and starts
 /// sending it. Returns how many deliveries it started.
 async fn start_due(
     state: &AppState,
     slots: &Arc<tokio::sync::Semaphore>,
-    in_flight: &InFlight,
+    held: &Held,
     done: &Arc<tokio::sync::Notify>,
     recorder: &tokio::sync::mpsc::Sender<Attempted>,
 ) -> usize {
@@ -264,9 +279,12 @@ async fn start_due(
         let now = state.now();
         // The lease outlives the request's longest time, with a margin to record it.
         let lease_until = now + (w.timeout_secs as i64 + w.connect_timeout_secs as i64 + 5) * 1000;
-        let busy = in_flight.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let claimed = match store::claim(region, now, lease_until, free.min(256), w.per_endpoint_in_flight, &busy).await
-        {
+        let (busy, unrecorded) = {
+            let h = held.lock().unwrap_or_else(|e| e.into_inner());
+            (h.per_endpoint.clone(), h.unrecorded.clone())
+        };
+        let limits = store::ClaimLimits { limit: free.min(256), per_endpoint: w.per_endpoint_in_flight };
+        let claimed = match store::claim(region, now, lease_until, limits, &busy, &unrecorded).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming webhook deliveries");
@@ -275,24 +293,31 @@ async fn start_due(
         };
         for (c, out) in claimed {
             let Ok(permit) = slots.clone().try_acquire_owned() else { break };
-            *in_flight.lock().unwrap_or_else(|e| e.into_inner()).entry(c.endpoint_id.clone()).or_default() += 1;
+            {
+                let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
+                *h.per_endpoint.entry(c.endpoint_id.clone()).or_default() += 1;
+                h.unrecorded.insert(c.id.clone());
+            }
             started += 1;
-            let (state, in_flight, done, recorder) = (state.clone(), in_flight.clone(), done.clone(), recorder.clone());
+            let (state, held, done, recorder) = (state.clone(), held.clone(), done.clone(), recorder.clone());
             tokio::spawn(async move {
                 let result = deliver(&state, &out).await;
                 crate::failpoint::hit("webhook.after_send");
                 let endpoint = c.endpoint_id.clone();
-                if recorder.send((index, c, out.account_id, result)).await.is_err() {
+                let id = c.id.clone();
+                let lost = recorder.send((index, c, out.account_id, result)).await.is_err();
+                let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
+                if lost {
                     tracing::warn!("the webhook recorder stopped; the attempt is sent again when its lease ends");
+                    h.unrecorded.remove(&id);
                 }
-                let mut map = in_flight.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(n) = map.get_mut(&endpoint) {
+                if let Some(n) = h.per_endpoint.get_mut(&endpoint) {
                     *n -= 1;
                     if *n == 0 {
-                        map.remove(&endpoint);
+                        h.per_endpoint.remove(&endpoint);
                     }
                 }
-                drop(map);
+                drop(h);
                 drop(permit);
                 done.notify_one();
             });
@@ -370,20 +395,17 @@ pub async fn run_worker(state: AppState) {
     }
     let max = state.config.webhooks.max_in_flight.max(1);
     let slots = Arc::new(tokio::sync::Semaphore::new(max));
-    let in_flight: InFlight = Arc::default();
+    let held: Held = Arc::default();
     let done = Arc::new(tokio::sync::Notify::new());
     let (recorder, rx) = tokio::sync::mpsc::channel(max * 4);
-    tokio::spawn(run_recorder(state.clone(), rx));
+    tokio::spawn(run_recorder(state.clone(), rx, held.clone()));
     // Claim in batches: once a quarter of the slots are free, or all are.
     let batch = (max / 4).max(1);
     let mut last_report = 0;
     loop {
         let free = slots.available_permits();
-        let started = if free >= batch || free == max {
-            start_due(&state, &slots, &in_flight, &done, &recorder).await
-        } else {
-            0
-        };
+        let started =
+            if free >= batch || free == max { start_due(&state, &slots, &held, &done, &recorder).await } else { 0 };
         if state.now() - last_report >= 60_000 {
             last_report = state.now();
             tell_owners(&state).await;
