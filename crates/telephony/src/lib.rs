@@ -4,8 +4,14 @@
 //! and tests: a deterministic inventory of realistic numbers per country.
 
 pub mod calls;
+pub mod g711;
 pub mod media;
+pub mod metrics;
+pub mod rtp;
+pub mod sdp;
 mod simulated;
+pub mod sip;
+pub mod stream;
 
 pub use calls::{Answer, Outcome, Script, Speaker, Turn};
 pub use simulated::Simulated;

@@ -49,26 +49,95 @@ fn ms_to_sample(ms: i64) -> usize {
 
 /// The 44-byte RIFF header of 8-bit mono PCM.
 fn header(samples: u32) -> Vec<u8> {
-    let mut h = Vec::with_capacity(44 + samples as usize);
+    wav_header(1, 8, samples)
+}
+
+/// The 44-byte RIFF header of `frames` frames of PCM at 8 kHz.
+fn wav_header(channels: u16, bits: u16, frames: u32) -> Vec<u8> {
+    let block = u32::from(channels * bits / 8);
+    let data = frames * block;
+    let mut h = Vec::with_capacity(44 + data as usize);
     h.extend_from_slice(b"RIFF");
-    h.extend_from_slice(&(36 + samples).to_le_bytes());
+    h.extend_from_slice(&(36 + data).to_le_bytes());
     h.extend_from_slice(b"WAVEfmt ");
     h.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
     h.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    h.extend_from_slice(&1u16.to_le_bytes()); // mono
+    h.extend_from_slice(&channels.to_le_bytes());
     h.extend_from_slice(&SAMPLE_RATE.to_le_bytes());
-    h.extend_from_slice(&SAMPLE_RATE.to_le_bytes()); // bytes per second
-    h.extend_from_slice(&1u16.to_le_bytes()); // block align
-    h.extend_from_slice(&8u16.to_le_bytes()); // bits per sample
+    h.extend_from_slice(&(SAMPLE_RATE * block).to_le_bytes()); // bytes per second
+    h.extend_from_slice(&(block as u16).to_le_bytes()); // block align
+    h.extend_from_slice(&bits.to_le_bytes());
     h.extend_from_slice(b"data");
-    h.extend_from_slice(&samples.to_le_bytes());
+    h.extend_from_slice(&data.to_le_bytes());
     h
+}
+
+/// A stereo 16-bit WAV of `frames` frames: `left` and `right` (each padded with silence).
+pub fn stereo_wav(left: &[i16], right: &[i16], frames: usize) -> Vec<u8> {
+    let mut wav = wav_header(2, 16, frames as u32);
+    for i in 0..frames {
+        wav.extend_from_slice(&left.get(i).copied().unwrap_or(0).to_le_bytes());
+        wav.extend_from_slice(&right.get(i).copied().unwrap_or(0).to_le_bytes());
+    }
+    wav
+}
+
+/// One channel of a stereo 16-bit WAV (0 left, 1 right); `None` unless it is one.
+pub fn stereo_channel(wav: &[u8], channel: usize) -> Option<Vec<i16>> {
+    if wav.len() < 44 || &wav[..4] != b"RIFF" || wav[22..24] != [2, 0] || wav[34..36] != [16, 0] {
+        return None;
+    }
+    Some(wav[44..].chunks_exact(4).map(|f| i16::from_le_bytes([f[2 * channel], f[2 * channel + 1]])).collect())
+}
+
+/// A 440 Hz tone (or any `hz`) of `ms` at 8 kHz, at a third of full scale.
+pub fn tone(hz: f32, ms: usize) -> Vec<i16> {
+    (0..ms * SAMPLE_RATE as usize / 1000)
+        .map(|i| ((std::f32::consts::TAU * hz * i as f32 / SAMPLE_RATE as f32).sin() * 10_000.0) as i16)
+        .collect()
+}
+
+/// The energy of `samples` at `hz` relative to their total energy (Goertzel): near 1
+/// for a pure tone at `hz`, near 0 for silence, noise or another pitch.
+pub fn tone_share(samples: &[i16], hz: f32) -> f64 {
+    let n = samples.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let w = std::f64::consts::TAU * f64::from(hz) / f64::from(SAMPLE_RATE);
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2, mut total) = (0f64, 0f64, 0f64);
+    for &x in samples {
+        let x = f64::from(x);
+        total += x * x;
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    if total == 0.0 {
+        0.0
+    } else {
+        (2.0 * power / (n as f64 * total)).min(1.0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::calls::conversation;
+
+    #[test]
+    fn n3_a_stereo_recording_keeps_its_legs_apart_and_a_tone_is_found_by_its_pitch() {
+        let t = tone(440.0, 1_000);
+        let wav = stereo_wav(&t, &[], 8_000);
+        assert_eq!(wav.len(), 44 + 8_000 * 4);
+        let left = stereo_channel(&wav, 0).unwrap();
+        assert!(tone_share(&left, 440.0) > 0.9, "the tone is there");
+        assert!(tone_share(&left, 1_000.0) < 0.05, "and not another pitch");
+        assert_eq!(tone_share(&stereo_channel(&wav, 1).unwrap(), 440.0), 0.0, "the other leg is silent");
+        assert_eq!(stereo_channel(&render_wav(&[], 1), 0), None, "a mono WAV has no channels to split");
+    }
 
     #[test]
     fn p7_a_recording_is_a_wav_as_long_as_the_call_with_its_speech_audible() {
