@@ -97,28 +97,30 @@ pub fn tone(hz: f32, ms: usize) -> Vec<i16> {
         .collect()
 }
 
-/// The energy of `samples` at `hz` relative to their total energy (Goertzel): near 1
-/// for a pure tone at `hz`, near 0 for silence, noise or another pitch.
+/// The share of the energy of `samples` at `hz` (Goertzel over 50 ms blocks, so a
+/// tone whose phase jumps between packets still counts): near 1 for a tone at `hz`,
+/// near 0 for silence, noise or another pitch.
 pub fn tone_share(samples: &[i16], hz: f32) -> f64 {
-    let n = samples.len();
-    if n == 0 {
-        return 0.0;
-    }
+    const BLOCK: usize = 400;
     let w = std::f64::consts::TAU * f64::from(hz) / f64::from(SAMPLE_RATE);
     let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2, mut total) = (0f64, 0f64, 0f64);
-    for &x in samples {
-        let x = f64::from(x);
-        total += x * x;
-        let s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
+    let (mut at_hz, mut total) = (0f64, 0f64);
+    for block in samples.chunks_exact(BLOCK) {
+        let (mut s1, mut s2, mut energy) = (0f64, 0f64, 0f64);
+        for &x in block {
+            let x = f64::from(x);
+            energy += x * x;
+            let s0 = x + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        at_hz += 2.0 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / BLOCK as f64;
+        total += energy;
     }
-    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
     if total == 0.0 {
         0.0
     } else {
-        (2.0 * power / (n as f64 * total)).min(1.0)
+        (at_hz / total).min(1.0)
     }
 }
 

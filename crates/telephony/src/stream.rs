@@ -106,6 +106,7 @@ pub async fn run(
     let ssrc: u32 = rand::random();
     let (mut seq, mut ts): (u16, u32) = (rand::random(), rand::random());
     let mut offset = 0usize;
+    let mut prompt_at: Option<usize> = None;
     let mut inbound = Inbound::default();
     let mut buf = vec![0u8; MAX_PACKET + 1];
     loop {
@@ -115,7 +116,8 @@ pub async fn run(
                 let end = (offset + FRAME).min(plan.prompt.len());
                 let mut frame: Vec<i16> = plan.prompt[offset..end].to_vec();
                 frame.resize(FRAME, 0);
-                let at = elapsed_samples(started);
+                // The prompt is laid down whole from its first packet (its timeline is the RTP one).
+                let at = *prompt_at.get_or_insert_with(|| elapsed_samples(started)) + offset;
                 put(&mut sent_track, at, &frame, cap);
                 let payload: Vec<u8> = frame.iter().map(|s| plan.codec.encode(*s)).collect();
                 let h = rtp::Header { payload_type: plan.codec.payload_type(), marker: offset == 0, seq, timestamp: ts, ssrc };
