@@ -27,7 +27,26 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub campaigns: CampaignsConfig,
     pub agents: AgentsConfig,
+    pub sip: SipConfig,
     pub log: LogConfig,
+}
+
+/// SIP/BYOC trunks (SPEC N2): where SIP is served, the media ports, and the key that
+/// seals carrier passwords.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipConfig {
+    /// The UDP address SIP is served on (`0.0.0.0:5060`); unset: no SIP in this
+    /// process (trunks can be configured; their calls wait for a process that serves SIP).
+    pub listen: Option<SocketAddr>,
+    /// The address peers reach this process at, for Contact and SDP (behind NAT).
+    pub advertise: Option<std::net::IpAddr>,
+    /// The even UDP ports RTP may use.
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+    /// 64 hex digits: the key carrier passwords are sealed with (AEAD). Unset: the key
+    /// in `{data_dir}/secret.key`, created on first use. Replicas must share it.
+    pub secret_key: Option<String>,
 }
 
 /// What voice agents may use (SPEC P3, W8): the first of each list is the default of a
@@ -229,6 +248,13 @@ impl Default for Config {
                 ],
                 max_call_seconds: 600,
                 max_call_seconds_limit: 7200,
+            },
+            sip: SipConfig {
+                listen: None,
+                advertise: None,
+                rtp_port_min: 30_000,
+                rtp_port_max: 39_998,
+                secret_key: None,
             },
             log: LogConfig { format: "text".into(), filter: "info".into() },
         }

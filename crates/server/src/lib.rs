@@ -11,6 +11,7 @@ pub mod error;
 pub mod failpoint;
 pub mod metrics;
 pub mod routes;
+pub mod sealing;
 pub mod services;
 pub mod state;
 pub mod web;

@@ -41,6 +41,9 @@ pub struct Inner {
     /// The telephony catalog in force with its prefix routes (SPEC N1, N3), rebuilt when
     /// another version is put in force (`services::telephony`).
     pub routes: std::sync::RwLock<Arc<callplane_domain::telephony::Routes>>,
+    /// Seals carrier passwords (loaded on first use: `sip.secret_key` or the data
+    /// directory's key file).
+    sealer: std::sync::OnceLock<crate::sealing::Sealer>,
 }
 
 impl AppState {
@@ -62,7 +65,18 @@ impl AppState {
             webhook_client,
             provider: Arc::new(callplane_telephony::Simulated),
             routes: std::sync::RwLock::new(Arc::new(shipped_routes())),
+            sealer: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// The key carrier passwords are sealed with.
+    pub fn sealer(&self) -> crate::error::ApiResult<&crate::sealing::Sealer> {
+        if let Some(s) = self.sealer.get() {
+            return Ok(s);
+        }
+        let loaded = crate::sealing::Sealer::load(self.config.sip.secret_key.as_deref(), &self.config.server.data_dir)
+            .map_err(crate::error::ApiError::internal)?;
+        Ok(self.sealer.get_or_init(|| loaded))
     }
 
     /// The same service on another clock (the demo plays a month of calls out on a

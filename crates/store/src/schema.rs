@@ -64,6 +64,8 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "campaign_numbers",
     "campaign_targets",
     "call_rollups",
+    "sip_trunks",
+    "call_recordings",
 ];
 
 /// Search indexes of a region database: SQLite virtual tables over a product table's

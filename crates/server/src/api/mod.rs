@@ -16,6 +16,7 @@ pub mod members;
 pub mod numbers;
 pub mod openapi;
 pub mod regions;
+pub mod sip_trunks;
 pub mod system;
 pub mod team;
 pub mod telephony;
@@ -140,6 +141,11 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/api/v1/workspaces/{ws}/telephony/groups", Workspace(P::TelephonyView), telephony::groups)
         .add(Method::PATCH, "/api/v1/workspaces/{ws}/telephony/groups/{group}", Workspace(P::TelephonyEdit), telephony::update_group)
         .add(Method::GET, "/api/v1/workspaces/{ws}/telephony/route", Workspace(P::TelephonyView), telephony::route)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/sip-trunks", Workspace(P::TelephonyView), sip_trunks::list)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/sip-trunks", Workspace(P::TelephonyEdit), sip_trunks::create)
+        .add(Method::GET, "/api/v1/workspaces/{ws}/sip-trunks/{id}", Workspace(P::TelephonyView), sip_trunks::get)
+        .add(Method::PATCH, "/api/v1/workspaces/{ws}/sip-trunks/{id}", Workspace(P::TelephonyEdit), sip_trunks::update)
+        .add(Method::DELETE, "/api/v1/workspaces/{ws}/sip-trunks/{id}", Workspace(P::TelephonyEdit), sip_trunks::delete)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsView), contacts::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts", Workspace(P::ContactsCreate), contacts::create)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/export", Workspace(P::ContactsExport), contacts::export)

@@ -30,6 +30,8 @@ use crate::api;
         api::calls::recording, api::calls::simulate_inbound, api::wallet::usage,
         api::telephony::get, api::telephony::update, api::telephony::groups, api::telephony::update_group,
         api::telephony::route,
+        api::sip_trunks::list, api::sip_trunks::create, api::sip_trunks::get, api::sip_trunks::update,
+        api::sip_trunks::delete,
         api::webhooks::list, api::webhooks::create, api::webhooks::get, api::webhooks::update, api::webhooks::delete,
         api::webhooks::rotate, api::webhooks::test, api::webhooks::deliveries, api::webhooks::attempts,
         api::webhooks::redeliver, api::webhooks::event_types,

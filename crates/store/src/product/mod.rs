@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod dependents;
 pub mod imports;
 pub mod phone_numbers;
+pub mod sip_trunks;
 pub mod telephony;
 pub mod templates;
 pub mod webhooks;

@@ -1,0 +1,120 @@
+//! SIP/BYOC trunks (SPEC N2) and what SIP calls leave behind (their recordings).
+
+use super::InWorkspace;
+use crate::error::Result;
+
+/// A trunk as stored (`gateways` JSON, the password sealed).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Trunk {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub gateways: String,
+    pub from_domain: Option<String>,
+    pub outbound_proxy: Option<String>,
+    pub tech_prefix: String,
+    pub leading_plus: bool,
+    pub codecs: String,
+    pub dtmf_mode: String,
+    pub username: Option<String>,
+    pub password_sealed: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, name, kind, gateways, from_domain, outbound_proxy, tech_prefix, leading_plus, codecs, \
+                       dtmf_mode, username, password_sealed, created_at, updated_at";
+
+/// Inserts `t`, or replaces the trunk with its id (its creation time kept).
+pub async fn save(ex: &mut impl InWorkspace, t: &Trunk) -> Result<Trunk> {
+    let ws = ex.workspace_id().to_owned();
+    let sql = format!(
+        "INSERT INTO sip_trunks (workspace_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (workspace_id, id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+           gateways = excluded.gateways, from_domain = excluded.from_domain, outbound_proxy = excluded.outbound_proxy,
+           tech_prefix = excluded.tech_prefix, leading_plus = excluded.leading_plus, codecs = excluded.codecs,
+           dtmf_mode = excluded.dtmf_mode, username = excluded.username, password_sealed = excluded.password_sealed,
+           updated_at = excluded.updated_at
+         RETURNING {COLUMNS}"
+    );
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&ws)
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(&t.kind)
+        .bind(&t.gateways)
+        .bind(&t.from_domain)
+        .bind(&t.outbound_proxy)
+        .bind(&t.tech_prefix)
+        .bind(t.leading_plus)
+        .bind(&t.codecs)
+        .bind(&t.dtmf_mode)
+        .bind(&t.username)
+        .bind(&t.password_sealed)
+        .bind(t.created_at)
+        .bind(t.updated_at)
+        .fetch_one(c)
+        .await)?)
+}
+
+pub async fn get(ex: &mut impl InWorkspace, id: &str) -> Result<Option<Trunk>> {
+    let ws = ex.workspace_id().to_owned();
+    let sql = format!("SELECT {COLUMNS} FROM sip_trunks WHERE workspace_id = $1 AND id = $2");
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(&ws).bind(id).fetch_optional(c).await)?)
+}
+
+/// Every trunk of the workspace, oldest first (a workspace has a handful).
+pub async fn list(ex: &mut impl InWorkspace) -> Result<Vec<Trunk>> {
+    let ws = ex.workspace_id().to_owned();
+    let sql = format!("SELECT {COLUMNS} FROM sip_trunks WHERE workspace_id = $1 ORDER BY created_at, id LIMIT 100");
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(&ws).fetch_all(c).await)?)
+}
+
+pub async fn delete(ex: &mut impl InWorkspace, id: &str) -> Result<bool> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query("DELETE FROM sip_trunks WHERE workspace_id = $1 AND id = $2")
+        .bind(&ws)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?
+        > 0)
+}
+
+/// Keeps a SIP call's recording and its SIP facts (JSON), once.
+pub async fn save_recording(ex: &mut impl InWorkspace, call_id: &str, wav: &[u8], sip: &str) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(
+        ex,
+        "INSERT INTO call_recordings (workspace_id, call_id, wav) VALUES ($1, $2, $3)
+         ON CONFLICT (workspace_id, call_id) DO NOTHING",
+        &ws,
+        call_id,
+        wav
+    )?;
+    execute!(ex, "UPDATE calls SET sip = $3 WHERE workspace_id = $1 AND id = $2", &ws, call_id, sip)?;
+    Ok(())
+}
+
+/// A SIP call's recording (stereo WAV), if it has one.
+pub async fn recording(ex: &mut impl InWorkspace, call_id: &str) -> Result<Option<Vec<u8>>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_scalar("SELECT wav FROM call_recordings WHERE workspace_id = $1 AND call_id = $2")
+        .bind(&ws)
+        .bind(call_id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// A SIP call's facts (JSON), if it went over SIP.
+pub async fn sip_facts(ex: &mut impl InWorkspace, call_id: &str) -> Result<Option<String>> {
+    let ws = ex.workspace_id().to_owned();
+    Ok(on!(ex, |c| sqlx::query_scalar::<_, Option<String>>(
+        "SELECT sip FROM calls WHERE workspace_id = $1 AND id = $2"
+    )
+    .bind(&ws)
+    .bind(call_id)
+    .fetch_optional(c)
+    .await)?
+    .flatten())
+}
