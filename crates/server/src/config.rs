@@ -252,8 +252,8 @@ impl Default for Config {
             sip: SipConfig {
                 listen: None,
                 advertise: None,
-                rtp_port_min: 30_000,
-                rtp_port_max: 39_998,
+                rtp_port_min: 16_384,
+                rtp_port_max: 32_766,
                 secret_key: None,
             },
             log: LogConfig { format: "text".into(), filter: "info".into() },

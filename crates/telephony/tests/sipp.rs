@@ -73,7 +73,8 @@ async fn agent(inbound: Option<mpsc::Sender<Incoming>>) -> Arc<Agent> {
     let config = SipConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         advertise: None,
-        rtp_ports: PortRange { min: 30_000, max: 39_998 },
+        // Below the ephemeral range sipp's free ports come from.
+        rtp_ports: PortRange { min: 20_000, max: 29_998 },
         decide_timeout: Duration::from_secs(5),
     };
     Agent::start(config, inbound).await.expect("the SIP agent starts")
