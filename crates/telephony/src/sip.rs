@@ -144,11 +144,6 @@ impl Call {
         self.hangup.cancel();
     }
 
-    /// A handle that hangs the call up from elsewhere.
-    pub fn hangup_handle(&self) -> CancellationToken {
-        self.hangup.clone()
-    }
-
     /// Waits for the end, collecting every event (tests and benchmarks).
     pub async fn finish(mut self) -> (Vec<Event>, Ended) {
         let mut seen = Vec::new();

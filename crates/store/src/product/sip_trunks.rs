@@ -1,4 +1,4 @@
-//! SIP/BYOC trunks (SPEC N2) and what SIP calls leave behind (their recordings).
+//! SIP/BYOC trunks (SPEC N2).
 
 use super::InWorkspace;
 use crate::error::Result;
@@ -79,42 +79,4 @@ pub async fn delete(ex: &mut impl InWorkspace, id: &str) -> Result<bool> {
         .await
         .map(|r| r.rows_affected()))?
         > 0)
-}
-
-/// Keeps a SIP call's recording and its SIP facts (JSON), once.
-pub async fn save_recording(ex: &mut impl InWorkspace, call_id: &str, wav: &[u8], sip: &str) -> Result<()> {
-    let ws = ex.workspace_id().to_owned();
-    execute!(
-        ex,
-        "INSERT INTO call_recordings (workspace_id, call_id, wav) VALUES ($1, $2, $3)
-         ON CONFLICT (workspace_id, call_id) DO NOTHING",
-        &ws,
-        call_id,
-        wav
-    )?;
-    execute!(ex, "UPDATE calls SET sip = $3 WHERE workspace_id = $1 AND id = $2", &ws, call_id, sip)?;
-    Ok(())
-}
-
-/// A SIP call's recording (stereo WAV), if it has one.
-pub async fn recording(ex: &mut impl InWorkspace, call_id: &str) -> Result<Option<Vec<u8>>> {
-    let ws = ex.workspace_id().to_owned();
-    Ok(on!(ex, |c| sqlx::query_scalar("SELECT wav FROM call_recordings WHERE workspace_id = $1 AND call_id = $2")
-        .bind(&ws)
-        .bind(call_id)
-        .fetch_optional(c)
-        .await)?)
-}
-
-/// A SIP call's facts (JSON), if it went over SIP.
-pub async fn sip_facts(ex: &mut impl InWorkspace, call_id: &str) -> Result<Option<String>> {
-    let ws = ex.workspace_id().to_owned();
-    Ok(on!(ex, |c| sqlx::query_scalar::<_, Option<String>>(
-        "SELECT sip FROM calls WHERE workspace_id = $1 AND id = $2"
-    )
-    .bind(&ws)
-    .bind(call_id)
-    .fetch_optional(c)
-    .await)?
-    .flatten())
 }
