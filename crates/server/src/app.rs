@@ -32,6 +32,8 @@ pub struct Application {
     state: AppState,
     /// Exclusive locks on the SQLite files this process serves (one process per file).
     _sqlite_locks: Vec<std::fs::File>,
+    /// Inbound SIP calls, when this process serves SIP.
+    sip_incoming: Option<tokio::sync::mpsc::Receiver<callplane_telephony::sip::Incoming>>,
 }
 
 impl Application {
@@ -59,8 +61,9 @@ impl Application {
             callplane_store::workspaces::release_leases(&mut tx).await?;
             tx.commit().await?;
         }
+        let sip_incoming = crate::services::sip_calls::start(&state).await.context("starting SIP")?;
         let router = router(state.clone());
-        Ok(Self { listener, router, state, _sqlite_locks: sqlite_locks })
+        Ok(Self { listener, router, state, _sqlite_locks: sqlite_locks, sip_incoming })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -87,8 +90,10 @@ impl Application {
             tokio::spawn(crate::services::webhooks::delivery::run_worker(state.clone())),
             tokio::spawn(crate::services::dialer::run_worker(state.clone())),
         ];
+        let inbound =
+            self.sip_incoming.map(|rx| tokio::spawn(crate::services::sip_calls::run_inbound(state.clone(), rx)));
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
-        for w in workers {
+        for w in workers.into_iter().chain(inbound) {
             w.abort();
         }
         state.regions.close().await;

@@ -47,6 +47,11 @@ pub struct SipConfig {
     /// 64 hex digits: the key carrier passwords are sealed with (AEAD). Unset: the key
     /// in `{data_dir}/secret.key`, created on first use. Replicas must share it.
     pub secret_key: Option<String>,
+    /// How long an outbound SIP call rings before it is given up (no-answer).
+    pub ring_timeout_secs: u64,
+    /// The agent's first message as audio: a mono 16-bit 8 kHz WAV file. Unset: a
+    /// 3-second 440 Hz tone (until agents speak with their TTS voice).
+    pub prompt_wav: Option<std::path::PathBuf>,
 }
 
 /// What voice agents may use (SPEC P3, W8): the first of each list is the default of a
@@ -255,6 +260,8 @@ impl Default for Config {
                 rtp_port_min: 16_384,
                 rtp_port_max: 32_766,
                 secret_key: None,
+                ring_timeout_secs: 30,
+                prompt_wav: None,
             },
             log: LogConfig { format: "text".into(), filter: "info".into() },
         }

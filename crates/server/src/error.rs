@@ -72,11 +72,13 @@ codes! {
     ValidationFailed => (UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields"),
     WebhookTargetRefused => (UNPROCESSABLE_ENTITY, "webhook_target_refused", "The webhook URL points at a private, loopback or metadata address"),
     DestinationNotEnabled => (UNPROCESSABLE_ENTITY, "destination_not_enabled", "The destination's network group is not enabled"),
+    NoSipTrunk => (UNPROCESSABLE_ENTITY, "no_sip_trunk", "The workspace has no SIP trunk with an outbound gateway"),
     AudienceEmpty => (UNPROCESSABLE_ENTITY, "audience_empty", "The campaign's audience has no contacts"),
     RegionImmutable => (UNPROCESSABLE_ENTITY, "region_immutable", "A workspace's region cannot change"),
     ConfirmationMismatch => (UNPROCESSABLE_ENTITY, "confirmation_mismatch", "The confirmation does not match the workspace name"),
     RateLimited => (TOO_MANY_REQUESTS, "rate_limited", "Too many attempts"),
     Internal => (INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
+    SipUnavailable => (SERVICE_UNAVAILABLE, "sip_unavailable", "This server does not serve SIP"),
     RegionUnavailable => (SERVICE_UNAVAILABLE, "region_unavailable", "The workspace's data region is not available"),
 }
 

@@ -44,6 +44,10 @@ pub struct Inner {
     /// Seals carrier passwords (loaded on first use: `sip.secret_key` or the data
     /// directory's key file).
     sealer: std::sync::OnceLock<crate::sealing::Sealer>,
+    /// The SIP user agent and its prompt, when this process serves SIP (`[sip] listen`).
+    pub sip: std::sync::OnceLock<crate::services::sip_calls::Sip>,
+    /// The SIP calls this process carries, by call id: what hangs each up.
+    pub sip_live: crate::services::sip_calls::Live,
 }
 
 impl AppState {
@@ -66,6 +70,8 @@ impl AppState {
             provider: Arc::new(callplane_telephony::Simulated),
             routes: std::sync::RwLock::new(Arc::new(shipped_routes())),
             sealer: std::sync::OnceLock::new(),
+            sip: std::sync::OnceLock::new(),
+            sip_live: Default::default(),
         }))
     }
 

@@ -90,6 +90,41 @@ pub fn stereo_channel(wav: &[u8], channel: usize) -> Option<Vec<i16>> {
     Some(wav[44..].chunks_exact(4).map(|f| i16::from_le_bytes([f[2 * channel], f[2 * channel + 1]])).collect())
 }
 
+/// The samples of a mono 16-bit 8 kHz PCM WAV file (what a prompt is played from), or
+/// what is wrong with it.
+pub fn mono_pcm(wav: &[u8]) -> Result<Vec<i16>, String> {
+    if wav.len() < 12 || &wav[..4] != b"RIFF" || &wav[8..12] != b"WAVE" {
+        return Err("not a WAV file (RIFF/WAVE)".into());
+    }
+    let (mut at, mut format_ok) = (12, false);
+    while at + 8 <= wav.len() {
+        let id = &wav[at..at + 4];
+        let len = u32::from_le_bytes([wav[at + 4], wav[at + 5], wav[at + 6], wav[at + 7]]) as usize;
+        let body = &wav[at + 8..(at + 8).saturating_add(len).min(wav.len())];
+        match id {
+            b"fmt " if body.len() >= 16 => {
+                let word = |i: usize| u16::from_le_bytes([body[i], body[i + 1]]);
+                let rate = u32::from_le_bytes([body[4], body[5], body[6], body[7]]);
+                if word(0) != 1 || word(2) != 1 || rate != SAMPLE_RATE || word(14) != 16 {
+                    return Err(format!(
+                        "the WAV is format {} with {} channel(s) at {rate} Hz and {} bits; a prompt is PCM, mono, 8000 Hz, 16 bits",
+                        word(0),
+                        word(2),
+                        word(14)
+                    ));
+                }
+                format_ok = true;
+            }
+            b"data" if format_ok => {
+                return Ok(body.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect());
+            }
+            _ => {}
+        }
+        at += 8 + len + (len & 1);
+    }
+    Err("the WAV has no PCM fmt chunk followed by a data chunk".into())
+}
+
 /// A 440 Hz tone (or any `hz`) of `ms` at 8 kHz, at a third of full scale.
 pub fn tone(hz: f32, ms: usize) -> Vec<i16> {
     (0..ms * SAMPLE_RATE as usize / 1000)
@@ -127,6 +162,18 @@ pub fn tone_share(samples: &[i16], hz: f32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mono_prompt_reads_back_and_other_formats_are_refused() {
+        let samples = tone(440.0, 100);
+        let mut wav = wav_header(1, 16, samples.len() as u32);
+        wav.extend(samples.iter().flat_map(|s| s.to_le_bytes()));
+        assert_eq!(mono_pcm(&wav).unwrap(), samples);
+        let stereo = stereo_wav(&samples, &samples, samples.len());
+        assert!(mono_pcm(&stereo).unwrap_err().contains("2 channel(s)"));
+        assert!(mono_pcm(b"RIFF").is_err());
+        assert!(mono_pcm(&wav[..40]).is_err(), "a cut file is refused, not read past its end");
+    }
     use crate::calls::conversation;
 
     #[test]

@@ -29,7 +29,7 @@ use rsipstack::transaction::Transaction;
 use rsipstack::transport::{udp::UdpConnection, SipAddr, TransportLayer};
 use rsipstack::EndpointBuilder;
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+pub use tokio_util::sync::CancellationToken;
 
 use crate::metrics;
 use crate::sdp::{self, Codec, Session, TELEPHONE_EVENT_PT};

@@ -2,9 +2,6 @@
 //! loopback with the scenarios in `tests/sipp/`. The test command installs sipp; a
 //! missing one fails here, loudly.
 
-use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,62 +9,10 @@ use callplane_telephony::media::{stereo_channel, tone, tone_share};
 use callplane_telephony::sdp::Codec;
 use callplane_telephony::sip::{Agent, Answering, Decision, Dial, Event, Incoming, Outcome, Side, SipConfig};
 use callplane_telephony::stream::PortRange;
-use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-const WAIT: Duration = Duration::from_secs(40);
-
-fn scenarios() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp")
-}
-
-/// A free UDP port on loopback (even, so sipp's media port +2 stays free too).
-fn free_port() -> u16 {
-    loop {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let p = s.local_addr().unwrap().port();
-        if p.is_multiple_of(2) && p < 65_000 && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok() {
-            return p;
-        }
-    }
-}
-
-struct Sipp {
-    child: Child,
-    sip: SocketAddr,
-    name: String,
-}
-
-/// Starts sipp with `args` (its SIP port and media port chosen here), in the scenario
-/// directory so scenarios find their audio files.
-fn sipp(name: &str, args: &[&str]) -> Sipp {
-    let port = free_port();
-    let media = free_port();
-    let child = Command::new("sipp")
-        .current_dir(scenarios())
-        .args(args)
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-mi", "127.0.0.1", "-mp", &media.to_string()])
-        .args(["-nostdin", "-m", "1", "-l", "1", "-timeout", "30s", "-timeout_error", "-trace_err"])
-        .args(["-error_file", &format!("/tmp/sipp-{name}-{port}-errors.log")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("sipp could not start ({e}): install Debian's sip-tester (scripts/test does)"));
-    Sipp { child, sip: SocketAddr::from(([127, 0, 0, 1], port)), name: name.to_owned() }
-}
-
-impl Sipp {
-    /// Waits for sipp to exit; its exit code (0: every call as the scenario says).
-    async fn exit_code(mut self) -> i32 {
-        let status = tokio::time::timeout(WAIT, self.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("sipp {} did not finish", self.name))
-            .unwrap();
-        status.code().unwrap_or(-1)
-    }
-}
+use callplane_testkit::sipp::{self, spawn as sipp, Sipp, WAIT};
 
 async fn agent(inbound: Option<mpsc::Sender<Incoming>>) -> Arc<Agent> {
     let config = SipConfig {
@@ -94,15 +39,10 @@ fn dial(to: &Sipp, prompt: Vec<i16>, talk_limit: Duration) -> Dial {
     }
 }
 
-async fn sipp_ready() {
-    // sipp binds within a few milliseconds; a UDP INVITE sent earlier is retransmitted anyway.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-}
-
 #[tokio::test]
 async fn n2_an_echoed_tone_comes_back_and_is_recorded_then_bye_is_clean() {
     let peer = sipp("echo", &["-sf", "uas_echo.xml", "-rtp_echo"]);
-    sipp_ready().await;
+    sipp::ready().await;
     let ua = agent(None).await;
     let three_secs = tone(440.0, 3_000);
     let call = ua.dial(dial(&peer, three_secs, Duration::from_millis(3_600)));
@@ -128,7 +68,7 @@ async fn n2_an_echoed_tone_comes_back_and_is_recorded_then_bye_is_clean() {
 #[tokio::test]
 async fn n2_busy_and_a_gateway_failure_map_to_outcomes_with_their_codes() {
     let peer = sipp("busy", &["-sf", "uas_busy.xml"]);
-    sipp_ready().await;
+    sipp::ready().await;
     let ua = agent(None).await;
     let (_, end) = ua.dial(dial(&peer, Vec::new(), Duration::from_secs(5))).finish().await;
     assert_eq!((end.outcome, end.sip_code), (Outcome::Busy, Some(486)), "{end:?}");
@@ -139,7 +79,7 @@ async fn n2_busy_and_a_gateway_failure_map_to_outcomes_with_their_codes() {
 #[tokio::test]
 async fn n2_an_unanswered_call_is_cancelled_at_the_ring_timeout_and_a_hang_up_cancels_too() {
     let peer = sipp("noanswer", &["-sf", "uas_no_answer.xml"]);
-    sipp_ready().await;
+    sipp::ready().await;
     let ua = agent(None).await;
     let mut d = dial(&peer, Vec::new(), Duration::from_secs(5));
     d.ring_timeout = Duration::from_secs(2);
@@ -149,7 +89,7 @@ async fn n2_an_unanswered_call_is_cancelled_at_the_ring_timeout_and_a_hang_up_ca
     assert_eq!(peer.exit_code().await, 0, "sipp got the CANCEL and ACKed its 487");
 
     let peer = sipp("cancel", &["-sf", "uas_no_answer.xml"]);
-    sipp_ready().await;
+    sipp::ready().await;
     let mut call = ua.dial(dial(&peer, Vec::new(), Duration::from_secs(5)));
     assert!(matches!(call.events.recv().await, Some(Event::Ringing)));
     call.hang_up();
@@ -161,7 +101,7 @@ async fn n2_an_unanswered_call_is_cancelled_at_the_ring_timeout_and_a_hang_up_ca
 #[tokio::test]
 async fn n2_digest_auth_is_answered_and_a_wrong_password_fails_with_403() {
     let peer = sipp("auth-ok", &["-sf", "uas_auth.xml", "-set", "authuser", "trunk", "-set", "authpass", "s3cret"]);
-    sipp_ready().await;
+    sipp::ready().await;
     let ua = agent(None).await;
     let mut d = dial(&peer, tone(440.0, 200), Duration::from_millis(500));
     d.credential = Some(("trunk".into(), "s3cret".into()));
@@ -170,7 +110,7 @@ async fn n2_digest_auth_is_answered_and_a_wrong_password_fails_with_403() {
     assert_eq!(peer.exit_code().await, 0);
 
     let peer = sipp("auth-bad", &["-sf", "uas_auth.xml", "-set", "authuser", "trunk", "-set", "authpass", "s3cret"]);
-    sipp_ready().await;
+    sipp::ready().await;
     let mut d = dial(&peer, Vec::new(), Duration::from_millis(500));
     d.credential = Some(("trunk".into(), "wrong".into()));
     let (_, end) = ua.dial(d).finish().await;
@@ -182,7 +122,7 @@ async fn n2_digest_auth_is_answered_and_a_wrong_password_fails_with_403() {
 #[tokio::test]
 async fn n2_the_far_end_hangs_up_and_its_prompt_is_recorded() {
     let peer = sipp("prompt", &["-sf", "uas_prompt.xml"]);
-    sipp_ready().await;
+    sipp::ready().await;
     let ua = agent(None).await;
     // The peer's prompt (pcap/g711a.pcap) lasts 7 s; the call hangs up at 8.
     let (_, end) = ua.dial(dial(&peer, Vec::new(), Duration::from_secs(8))).finish().await;
@@ -195,8 +135,8 @@ async fn n2_the_far_end_hangs_up_and_its_prompt_is_recorded() {
     assert!(loud > 1_000, "the far end's leg holds the prompt ({loud} loud samples)");
     let _ = peer.exit_code().await;
 
-    let peer = sipp("farbye", &["-sf", "uas_far_bye.xml"]);
-    sipp_ready().await;
+    let peer = sipp("farbye", &["-sf", "uas_far_bye.xml", "-d", "2000"]);
+    sipp::ready().await;
     let (_, end) = ua.dial(dial(&peer, tone(440.0, 5_000), Duration::from_secs(20))).finish().await;
     assert_eq!((end.outcome, end.hung_up_by), (Outcome::Completed, Some(Side::Remote)), "{end:?}");
     assert!(end.media.unwrap().duration_ms < 10_000, "ended by the far end's BYE, not the limit");

@@ -2,6 +2,7 @@
 
 pub mod process;
 pub mod receiver;
+pub mod sipp;
 pub mod smtp;
 
 use reqwest::Method;

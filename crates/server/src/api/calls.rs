@@ -86,6 +86,11 @@ pub struct CallView {
     pub recording_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recording_secs: Option<i64>,
+    /// A SIP call's signaling and media: `call_id`, `codec`, the final SIP `code`,
+    /// `packets_sent`, `packets_received`, `packets_lost`, `packets_ignored`, `digits`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub sip: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -169,6 +174,7 @@ impl From<&Call> for CallView {
             analysis: None,
             recording_url: None,
             recording_secs: None,
+            sip: c.sip.as_deref().and_then(|j| serde_json::from_str(j).ok()),
         }
     }
 }
@@ -323,8 +329,13 @@ pub async fn recording_response(state: &AppState, scope: &Scope, id: &str) -> Ap
     let call = calls::get(&mut conn, id).await?.ok_or_else(ApiError::not_found)?;
     let artifacts = calls::artifacts(&mut conn, id).await?.ok_or_else(ApiError::not_found)?;
     let secs = artifacts.recording_secs.ok_or_else(ApiError::not_found)?;
+    // A SIP call's recording is the media it carried; a simulated one is rendered.
+    let stored = calls::recording(&mut conn, id).await?;
     drop(conn);
-    let wav = state.provider.recording(&call_outputs::turns(&artifacts), secs);
+    let wav = match stored {
+        Some(wav) => wav,
+        None => state.provider.recording(&call_outputs::turns(&artifacts), secs),
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "audio/wav".to_owned()),

@@ -17,7 +17,7 @@
 use std::time::Duration;
 
 use callplane_domain::id::new_id;
-use callplane_domain::telephony::{billed_minutes, cost};
+use callplane_domain::telephony::{billed_minutes, cost, ProviderKind};
 use callplane_store::access::Scope;
 use callplane_store::product::calls::{self, Call, NewCall, Step, Work};
 use callplane_store::product::{agents, contacts, phone_numbers};
@@ -25,7 +25,7 @@ use callplane_store::regions::RegionDb;
 use callplane_telephony::Answer;
 
 use crate::error::{ApiError, ApiResult, Code};
-use crate::services::{call_outputs, campaigns, events, telephony, wallet};
+use crate::services::{call_outputs, campaigns, events, sip_calls, telephony, wallet};
 use crate::state::AppState;
 
 /// What placing a call asks for.
@@ -94,7 +94,10 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
     let config = telephony::config(state, scope).await?;
     let (provider, group, rate) = match telephony::route(&config, &to)? {
         telephony::Route::Group { group, .. } => (config.provider.clone(), Some(group.id), group.outbound_rate),
-        telephony::Route::Sip { flat_rate } => (config.provider.clone(), None, flat_rate),
+        telephony::Route::Sip { flat_rate } => {
+            sip_calls::check_can_dial(state, scope).await?;
+            (config.provider.clone(), None, flat_rate)
+        }
     };
 
     // 1. The minimum (one minute) set aside; 2. the call.
@@ -156,8 +159,14 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     if call.has_ended() {
         return Err(ApiError::new(Code::CallEnded, format!("The call has already ended ({}).", call.status)));
     }
+    let sip = is_sip(state, &call.provider);
+    if sip && sip_calls::hang_up(state, id) {
+        // This process carries it: the hang-up ends it with what the media carried.
+        drop(tx);
+        return sip_calls::wait_ended(scope, id).await;
+    }
     let talked = call.answered_at.map_or(0, |at| simulated_secs(state, now - at).clamp(0, call.max_seconds));
-    if call.answered_at.is_some() {
+    if call.answered_at.is_some() && !sip {
         call_outputs::record(&mut tx, &call, talked, talked, scope.workspace_name(), now).await?;
     }
     let step = Step {
@@ -200,7 +209,7 @@ fn simulated_secs(state: &AppState, real_ms: i64) -> i64 {
 }
 
 /// The ledger's words for a call's charge.
-fn charge_note(call: &Call) -> String {
+pub(crate) fn charge_note(call: &Call) -> String {
     match call.direction.as_str() {
         "inbound" => format!("inbound call from {}", call.from_e164),
         _ => format!("call to {}", call.to_e164),
@@ -222,17 +231,47 @@ pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> 
         })
     };
     let (from, to) = (e164("from", from)?, e164("to", to)?);
-    let mut conn = state.db.conn().await?;
-    let held = callplane_store::carrier::holder(&mut conn, state.provider.id(), &to)
+    let held = callplane_store::carrier::holder(&mut state.db.conn().await?, state.provider.id(), &to)
         .await?
         .ok_or_else(|| ApiError::invalid("to", "no workspace holds this number"))?;
-    let region = callplane_store::workspaces::region_of(&mut conn, &held.workspace_id).await?;
+    Ok(admit(state, &from, &held, Via::Simulated).await?.call)
+}
+
+/// How an inbound call reached the platform.
+#[derive(Debug, Clone, Copy)]
+pub enum Via {
+    /// The simulated carrier: the call worker plays its script out.
+    Simulated,
+    /// A SIP trunk: the process that answered carries it; `deadline` (ms) is when the
+    /// call worker ends it if that process is gone.
+    Sip { deadline: i64 },
+}
+
+/// An inbound call let in: the call (ringing for SIP; refused calls have ended), and
+/// where its work happens.
+pub struct Admitted {
+    pub call: Call,
+    pub work: Work,
+    pub region: String,
+}
+
+/// Records an inbound call from `from` to the number `held`, priced and held in the
+/// wallet (see [`receive`]).
+pub async fn admit(
+    state: &AppState,
+    from: &str,
+    held: &callplane_store::carrier::Allocation,
+    via: Via,
+) -> ApiResult<Admitted> {
+    let mut conn = state.db.conn().await?;
+    let region_id = callplane_store::workspaces::region_of(&mut conn, &held.workspace_id).await?;
     let account = callplane_store::workspaces::account_of(&mut conn, &held.workspace_id).await?;
     drop(conn);
-    let (Some(region), Some(account)) = (region.and_then(|r| state.regions.get(&r)), account) else {
+    let (Some(region_id), Some(account)) = (region_id, account) else {
         return Err(ApiError::invalid("to", "no workspace holds this number"));
     };
-    let region = &region.db;
+    let region =
+        &state.regions.get(&region_id).ok_or_else(|| ApiError::invalid("to", "no workspace holds this number"))?.db;
     let w = Work { workspace_id: held.workspace_id.clone(), account_id: account.clone(), id: new_id("call") };
 
     // What the region database knows: the number, its agent, the caller as a contact,
@@ -246,15 +285,20 @@ pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> 
         Some(id) => agents::get(&mut tx, id).await?.filter(|a| a.status == "active"),
         None => None,
     };
-    let contact = contacts::get_by_phone(&mut tx, &from).await?;
+    let contact = contacts::get_by_phone(&mut tx, from).await?;
     let provider = callplane_store::product::telephony::settings(&mut tx).await?.map(|s| s.provider);
     drop(tx);
     let routes = telephony::routes(state);
     let catalog = routes.catalog();
-    let provider = provider.and_then(|p| catalog.provider(&p)).unwrap_or_else(|| catalog.default_provider());
+    let provider = match via {
+        // A call over a trunk is a SIP/BYOC call whatever the workspace dials out with.
+        Via::Sip { .. } => catalog.providers.iter().find(|p| p.kind == ProviderKind::Sip),
+        Via::Simulated => provider.and_then(|p| catalog.provider(&p)),
+    }
+    .unwrap_or_else(|| catalog.default_provider());
     let (group, rate) = match provider.flat_rate {
         Some(flat) => (None, flat),
-        None => match routes.group_of(&provider.id, &to) {
+        None => match routes.group_of(&provider.id, &number.e164) {
             Some(g) => (Some(g.id.clone()), g.inbound_rate),
             None => (None, 0),
         },
@@ -272,7 +316,7 @@ pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> 
         agent_id: agent.as_ref().map(|a| a.id.as_str()),
         phone_number_id: Some(&number.id),
         contact_id: contact.as_ref().map(|c| c.id.as_str()),
-        from_e164: &from,
+        from_e164: from,
         to_e164: &number.e164,
         provider: &provider.id,
         network_group: group.as_deref(),
@@ -286,21 +330,27 @@ pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> 
     let mut tx = calls::begin_work(region, &w).await?;
     let queued = calls::create(&mut tx, &new, now).await?;
     events::call_changed(&mut tx, &queued, now).await?;
-    if refused {
-        let step = Step {
+    let step = match (refused, via) {
+        (true, _) => Some(Step {
             detail: Some("the account's wallet cannot cover a minute"),
             ..ended("failed", "insufficient_funds", None)
-        };
-        calls::advance(&mut tx, &w.id, "queued", &step, now).await?;
+        }),
+        (false, Via::Sip { deadline }) => {
+            Some(Step { status: "ringing", next_step_at: Some(deadline), ..Step::default() })
+        }
+        (false, Via::Simulated) => None,
+    };
+    if let Some(step) = &step {
+        calls::advance(&mut tx, &w.id, "queued", step, now).await?;
     }
     let call = calls::get(&mut tx, &w.id).await?.ok_or_else(ApiError::not_found)?;
-    if refused {
+    if step.is_some() {
         events::call_changed(&mut tx, &call, now).await?;
     }
     tx.commit().await?;
     state.call_wakeup.notify_one();
     state.webhook_wakeup.notify_one();
-    Ok(call)
+    Ok(Admitted { call, work: w, region: region_id })
 }
 
 /// Moves one due call a step, or settles an ended one. No region transaction is open
@@ -321,6 +371,9 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
     }
     if call.next_step_at.is_none_or(|at| at > now) {
         return Ok(());
+    }
+    if is_sip(state, &call.provider) {
+        return sip_calls::step(state, region, w, &call).await;
     }
     let inbound = call.direction == "inbound";
     let script = match inbound {
@@ -416,7 +469,7 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
 }
 
 /// 4. An ended call's money: the wallet charges it (once), then the call is marked.
-async fn settle_ended(state: &AppState, region: &RegionDb, w: &Work, call: &Call) -> ApiResult<()> {
+pub(crate) async fn settle_ended(state: &AppState, region: &RegionDb, w: &Work, call: &Call) -> ApiResult<()> {
     wallet::settle(state, &call.id, call.cost, &charge_note(call)).await?;
     crate::failpoint::hit("call.settle.after_charge");
     let mut tx = calls::begin_work(region, w).await?;
@@ -425,7 +478,7 @@ async fn settle_ended(state: &AppState, region: &RegionDb, w: &Work, call: &Call
     Ok(())
 }
 
-fn ended(status: &'static str, reason: &'static str, code: Option<u16>) -> Step<'static> {
+pub(crate) fn ended(status: &'static str, reason: &'static str, code: Option<u16>) -> Step<'static> {
     Step {
         status,
         end_reason: Some(reason),
@@ -436,6 +489,12 @@ fn ended(status: &'static str, reason: &'static str, code: Option<u16>) -> Step<
             .map(|c| if c == 503 { "the carrier refused the call (503)" } else { "the carrier refused the call" }),
         ..Step::default()
     }
+}
+
+/// Whether calls of `provider` go over a SIP trunk (else the simulated carrier plays
+/// them out).
+pub fn is_sip(state: &AppState, provider: &str) -> bool {
+    telephony::routes(state).catalog().provider(provider).is_some_and(|p| p.kind == ProviderKind::Sip)
 }
 
 /// One pass over every region database: each due call moves a step, each ended call

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod numbers;
 pub mod roles;
+pub mod sip_calls;
 pub mod sip_trunks;
 pub mod team;
 pub mod telephony;

@@ -21,6 +21,7 @@ mod keys;
 mod numbers;
 mod roles;
 mod route_table;
+mod sip_calls;
 mod sip_trunks;
 mod smtp;
 mod team;

@@ -37,6 +37,8 @@ pub struct Call {
     pub updated_at: i64,
     pub answered_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// What a SIP call's signaling and media carried (JSON, see [`SipFacts`]).
+    pub sip: Option<String>,
 }
 
 impl Call {
@@ -50,7 +52,7 @@ pub const ENDED: &[&str] = &["completed", "busy", "no-answer", "failed", "cancel
 
 const COLUMNS: &str = "id, direction, status, agent_id, phone_number_id, contact_id, from_e164, to_e164, provider,
     network_group, rate, held, max_seconds, duration_secs, billed_minutes, cost, settled, error, end_reason,
-    idempotency_key, campaign_id, next_step_at, created_at, updated_at, answered_at, ended_at";
+    idempotency_key, campaign_id, next_step_at, created_at, updated_at, answered_at, ended_at, sip";
 
 /// A new call's fields.
 #[derive(Debug, Clone)]
@@ -106,7 +108,9 @@ pub async fn create(ex: &mut impl InWorkspace, c: &NewCall<'_>, now: i64) -> Res
     Ok(call)
 }
 
-async fn add_event(
+/// Adds an event to a call's timeline (statuses, and what happens on a call such as
+/// the digits a caller presses).
+pub async fn add_event(
     ex: &mut impl InWorkspace,
     call_id: &str,
     status: &str,
@@ -393,4 +397,52 @@ pub async fn in_flight(region: &RegionDb) -> Result<Vec<(String, String, i64)>> 
     )
     .fetch_all(c)
     .await)?)
+}
+
+/// Keeps what a SIP call's signaling and media carried (the call page's SIP facts).
+pub async fn set_sip(ex: &mut impl InWorkspace, call_id: &str, facts: &str) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(ex, "UPDATE calls SET sip = $3 WHERE workspace_id = $1 AND id = $2", &ws, call_id, facts)?;
+    Ok(())
+}
+
+/// Keeps a SIP call's recording (a stereo WAV: the agent's leg left, the far end's
+/// right); once, like the other artifacts.
+pub async fn save_recording(ex: &mut impl InWorkspace, call_id: &str, wav: &[u8]) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(
+        ex,
+        "INSERT INTO call_recordings (workspace_id, call_id, wav) VALUES ($1, $2, $3)
+         ON CONFLICT (workspace_id, call_id) DO NOTHING",
+        &ws,
+        call_id,
+        wav
+    )?;
+    Ok(())
+}
+
+/// A SIP call's recorded media, when it has one.
+pub async fn recording(ex: &mut impl InWorkspace, call_id: &str) -> Result<Option<Vec<u8>>> {
+    let ws = ex.workspace_id().to_owned();
+    let row: Option<(Vec<u8>,)> =
+        on!(ex, |c| sqlx::query_as("SELECT wav FROM call_recordings WHERE workspace_id = $1 AND call_id = $2")
+            .bind(&ws)
+            .bind(call_id)
+            .fetch_optional(c)
+            .await)?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Moves a call's next step (a SIP call's deadline) while it stays in `status`.
+pub async fn postpone(ex: &mut impl InWorkspace, id: &str, status: &str, at: i64) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    execute!(
+        ex,
+        "UPDATE calls SET next_step_at = $4 WHERE workspace_id = $1 AND id = $2 AND status = $3",
+        &ws,
+        id,
+        status,
+        at
+    )?;
+    Ok(())
 }

@@ -39,7 +39,7 @@ run auth_ok     0 0 "-sf uas_auth.xml -set authuser alice -set authpass secret" 
     "-sf peers/uac_auth.xml -au alice -ap secret"
 run auth_bad    1 0 "-sf uas_auth.xml -set authuser alice -set authpass secret" \
     "-sf peers/uac_auth.xml -au alice -ap wrong"
-run far_bye     0 0 "-sf uas_far_bye.xml" "-sf peers/uac_wait_bye.xml"
+run far_bye     0 0 "-sf uas_far_bye.xml -d 2000" "-sf peers/uac_wait_bye.xml"
 run prompt_ulaw 0 0 "-sf uas_prompt_ulaw.xml" "-sf peers/uac_listen.xml -set sdp_port $SINK" \
     "python3 peers/rtp_tool.py sink $SINK 9"
 run uac_stream_ulaw 0 0 "-sf peers/uas_sdp_port.xml -set sdp_port $SINK" "-sf uac_stream_ulaw.xml -s 5551234" \

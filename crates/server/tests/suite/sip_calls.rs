@@ -1,0 +1,212 @@
+//! SPEC N2, P7: SIP/BYOC calls through the server against a real SIP peer (sipp):
+//! an outbound call placed through the API goes out over the workspace's trunk, talks,
+//! is recorded, priced at the flat rate and stays in its workspace; inbound INVITEs
+//! reach the workspace holding the number only from its trunk's gateways.
+
+use std::time::Duration;
+
+use callplane_server::services::wallet;
+use callplane_telephony::media::{stereo_channel, tone_share};
+use callplane_testkit::sipp;
+use serde_json::{json, Value};
+
+use crate::common::{email, spawn_with, TestApp, User};
+
+/// A server serving SIP on loopback (its RTP below the ports sipp picks).
+async fn sip_app() -> TestApp {
+    spawn_with(|c| {
+        c.sip.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.sip.rtp_port_min = 20_000;
+        c.sip.rtp_port_max = 29_998;
+        c.sip.ring_timeout_secs = 10;
+    })
+    .await
+}
+
+fn ws_path(ws: &str) -> String {
+    format!("/api/v1/workspaces/{ws}")
+}
+
+/// A workspace on SIP/BYOC with funds, an active recording agent, a number, and a trunk
+/// whose gateway is `gateway` and which lets calls in from `inbound_cidr`.
+async fn sip_workspace(app: &TestApp, tag: &str, gateway: &str, inbound_cidr: &str) -> (User, String, String) {
+    let u = app.signup(&email(tag), tag).await;
+    let ws = ws_path(&u.workspace_id);
+    wallet::credit(&app.state, &u.account_id, 100_000, "test funds").await.unwrap();
+    app.patch(&format!("{ws}/telephony"), &u.token, json!({ "provider": "sip", "sip_enabled": true }))
+        .await
+        .expect(200);
+    let agent = app
+        .post(
+            &format!("{ws}/agents"),
+            &u.token,
+            json!({ "name": "Maya", "status": "active", "recording": true, "first_message": "Hello from Maya." }),
+        )
+        .await
+        .expect(201);
+    let offer = app.get(&format!("{ws}/phone-numbers/available?country=IN&limit=1"), &u.token).await.expect(200);
+    let number = app.post(&format!("{ws}/phone-numbers"), &u.token, json!({ "e164": offer["data"][0]["e164"] })).await;
+    let number = number.expect(201);
+    let agent_id = agent["id"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("{ws}/phone-numbers/{}", number["id"].as_str().unwrap()),
+        &u.token,
+        json!({ "agent_id": agent_id }),
+    )
+    .await
+    .expect(200);
+    let (host, port) = gateway.split_once(':').unwrap();
+    app.post(
+        &format!("{ws}/sip-trunks"),
+        &u.token,
+        json!({
+            "name": "Loopback carrier",
+            "kind": "static_ip",
+            "gateways": [{ "host": host, "port": port.parse::<u16>().unwrap(), "inbound_cidrs": [inbound_cidr] }],
+            "codecs": ["PCMU", "PCMA"],
+        }),
+    )
+    .await
+    .expect(201);
+    (u, agent_id, number["e164"].as_str().unwrap().to_owned())
+}
+
+/// Polls the call until it has ended.
+async fn ended(app: &TestApp, u: &User, id: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + sipp::WAIT;
+    loop {
+        let call = app.get(&format!("{}/calls/{id}", ws_path(&u.workspace_id)), &u.token).await.expect(200);
+        if call["ended_at"].is_string() && call["settled"] == true {
+            return call;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the call did not end: {call}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn fetch(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
+    let res = app.http.get(format!("{}{path}", app.base)).bearer_auth(token).send().await.unwrap();
+    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn n2_a_call_placed_through_the_api_goes_out_over_the_trunk_is_recorded_priced_and_stays_in_its_workspace() {
+    let app = sip_app().await;
+    // sipp answers, echoes our audio for 4 s, then hangs up.
+    let peer = sipp::spawn("server-echo", &["-sf", "uas_far_bye.xml", "-rtp_echo", "-d", "4000"]);
+    sipp::ready().await;
+    let (u, agent, _) = sip_workspace(&app, "sip-a", &peer.sip.to_string(), "127.0.0.1/32").await;
+    let other = app.signup(&email("sip-b"), "Other").await;
+    let ws = ws_path(&u.workspace_id);
+
+    let placed = app
+        .post(&format!("{ws}/calls"), &u.token, json!({ "agent_id": agent, "to": "+919812345678" }))
+        .await
+        .expect(201);
+    assert_eq!(placed["provider"], "sip");
+    let id = placed["id"].as_str().unwrap();
+    let call = ended(&app, &u, id).await;
+    assert_eq!(peer.exit_code().await, 0, "sipp saw INVITE, ACK, its BYE answered");
+    assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["end_reason"], "hangup", "the far end hung up");
+    let secs = call["duration_secs"].as_i64().unwrap();
+    assert!((3..=6).contains(&secs), "talked about 4 s: {secs}");
+    assert_eq!(call["billed_minutes"], 1);
+    assert_eq!(call["cost"]["amount"], 90, "the SIP/BYOC flat rate for a minute");
+    let sip = &call["sip"];
+    assert_eq!(sip["code"], 200);
+    assert_eq!(sip["codec"], "PCMU");
+    assert!(sip["call_id"].as_str().unwrap().ends_with("@callplane"));
+    assert!(sip["packets_sent"].as_u64().unwrap() >= 150, "the 3 s prompt went out: {sip}");
+    assert!(sip["packets_received"].as_u64().unwrap() >= 145, "and came back: {sip}");
+    let statuses: Vec<&str> =
+        call["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["queued", "ringing", "in-progress", "completed"]);
+    assert_eq!(call["transcript"][0]["text"], "Hello from Maya.");
+
+    // The recording is the media: the echoed tone on the far end's channel.
+    let url = call["recording_url"].as_str().unwrap();
+    let (status, wav) = fetch(&app, url, &u.token).await;
+    assert_eq!(status, 200);
+    let heard = stereo_channel(&wav, 1).expect("a stereo WAV");
+    assert!(tone_share(&heard[..24_000], 440.0) > 0.5, "the echo holds the 440 Hz tone");
+    let said = stereo_channel(&wav, 0).unwrap();
+    assert!(tone_share(&said[..24_000], 440.0) > 0.9, "the agent's leg is the prompt");
+
+    // The wallet charged the call once; the other workspace sees none of it.
+    let w = app.get(&format!("/api/v1/accounts/{}/wallet", u.account_id), &u.token).await.expect(200);
+    assert_eq!(w["balance"]["amount"], 100_000 - 90);
+    assert_eq!(w["reserved"]["amount"], 0);
+    let theirs = ws_path(&other.workspace_id);
+    app.get(&format!("{theirs}/calls/{id}"), &other.token).await.expect_problem(404, "not_found");
+    assert_eq!(fetch(&app, &url.replace(&u.workspace_id, &other.workspace_id), &other.token).await.0, 404);
+    assert_eq!(fetch(&app, url, &other.token).await.0, 404, "a URL of another workspace is refused");
+    let listed = app.get(&format!("{theirs}/calls"), &other.token).await.expect(200);
+    assert_eq!(listed["data"], json!([]));
+}
+
+#[tokio::test]
+async fn n2_a_workspace_without_an_outbound_trunk_cannot_place_sip_calls() {
+    let app = sip_app().await;
+    let u = app.signup(&email("no-trunk"), "No trunk").await;
+    let ws = ws_path(&u.workspace_id);
+    wallet::credit(&app.state, &u.account_id, 10_000, "test funds").await.unwrap();
+    app.patch(&format!("{ws}/telephony"), &u.token, json!({ "provider": "sip", "sip_enabled": true }))
+        .await
+        .expect(200);
+    let agent =
+        app.post(&format!("{ws}/agents"), &u.token, json!({ "name": "A", "status": "active" })).await.expect(201);
+    let offer = app.get(&format!("{ws}/phone-numbers/available?country=IN&limit=1"), &u.token).await.expect(200);
+    app.post(&format!("{ws}/phone-numbers"), &u.token, json!({ "e164": offer["data"][0]["e164"] })).await.expect(201);
+    let res =
+        app.post(&format!("{ws}/calls"), &u.token, json!({ "agent_id": agent["id"], "to": "+919812345678" })).await;
+    res.expect_problem(422, "no_sip_trunk");
+    let w = app.get(&format!("/api/v1/accounts/{}/wallet", u.account_id), &u.token).await.expect(200);
+    assert_eq!(w["reserved"]["amount"], 0, "nothing set aside for a call not placed");
+}
+
+#[tokio::test]
+async fn n2_an_inbound_invite_reaches_the_numbers_workspace_with_its_digits_and_others_are_refused() {
+    let app = sip_app().await;
+    let ours = app.state.sip.get().expect("serving SIP").agent.local_addr().to_string();
+    let (a, _, a_number) = sip_workspace(&app, "in-a", "192.0.2.10:5060", "127.0.0.0/8").await;
+    // Workspace B trusts loopback too, but its number is its own.
+    let (b, _, b_number) = sip_workspace(&app, "in-b", "192.0.2.20:5060", "127.0.0.1/32").await;
+    // Workspace C's trunk lets only another network in.
+    let (c, _, c_number) = sip_workspace(&app, "in-c", "192.0.2.30:5060", "198.51.100.0/24").await;
+
+    let caller = sipp::spawn("server-inbound", &["-sf", "uac_pcap.xml", "-s", a_number.trim_start_matches('+'), &ours]);
+    assert_eq!(caller.exit_code().await, 0, "sipp's call was answered, played and hung up cleanly");
+    let listed = app.get(&format!("{}/calls", ws_path(&a.workspace_id)), &a.token).await.expect(200);
+    let id = listed["data"][0]["id"].as_str().expect("the inbound call is in A").to_owned();
+    let call = ended(&app, &a, &id).await;
+    assert_eq!(call["direction"], "inbound");
+    assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["to"], a_number);
+    assert_eq!(call["provider"], "sip");
+    assert_eq!(call["end_reason"], "hangup");
+    assert_eq!(call["sip"]["codec"], "PCMA", "uac_pcap offers PCMA only");
+    assert_eq!(call["sip"]["digits"], "1", "the RFC 4733 digit of the pcap");
+    let timeline = call["timeline"].as_array().unwrap();
+    assert!(timeline.iter().any(|e| e["status"] == "digit" && e["detail"] == "1"), "{timeline:?}");
+    assert_eq!(call["cost"]["amount"], 90, "priced at the flat rate");
+    let (status, wav) = fetch(&app, call["recording_url"].as_str().unwrap(), &a.token).await;
+    assert_eq!(status, 200);
+    let heard = stereo_channel(&wav, 1).unwrap();
+    assert!(heard.iter().any(|s| s.unsigned_abs() > 1_000), "the caller's audio is recorded");
+
+    for (who, _) in [(&b, &b_number), (&c, &c_number)] {
+        let theirs = app.get(&format!("{}/calls", ws_path(&who.workspace_id)), &who.token).await.expect(200);
+        assert_eq!(theirs["data"], json!([]), "A's call never appears elsewhere");
+    }
+
+    // C's number from a source its trunk does not allow: 403; a number nobody holds: 404.
+    let forbidden = sipp::spawn("server-403", &["-sf", "uac_pcap.xml", "-s", c_number.trim_start_matches('+'), &ours]);
+    let (code, seen) = forbidden.finish().await;
+    assert!(code != 0 && seen.contains("SIP/2.0 403"), "refused with 403: {seen}");
+    let unknown = sipp::spawn("server-404", &["-sf", "uac_pcap.xml", "-s", "919800000002", &ours]);
+    let (code, seen) = unknown.finish().await;
+    assert!(code != 0 && seen.contains("SIP/2.0 404"), "refused with 404: {seen}");
+    let theirs = app.get(&format!("{}/calls", ws_path(&c.workspace_id)), &c.token).await.expect(200);
+    assert_eq!(theirs["data"], json!([]), "a refused INVITE leaves no call");
+}
