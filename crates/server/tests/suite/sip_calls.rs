@@ -143,6 +143,50 @@ async fn n2_a_call_placed_through_the_api_goes_out_over_the_trunk_is_recorded_pr
     assert_eq!(fetch(&app, url, &other.token).await.0, 404, "a URL of another workspace is refused");
     let listed = app.get(&format!("{theirs}/calls"), &other.token).await.expect(200);
     assert_eq!(listed["data"], json!([]));
+
+    // The SIP and RTP counters (SPEC O3).
+    let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let counter = |name: &str| -> u64 {
+        let line = metrics.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {metrics}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(counter("callplane_sip_calls_total{outcome=\"completed\"}"), 1);
+    assert_eq!(counter("callplane_sip_active_calls"), 0);
+    assert!(counter("callplane_rtp_packets_received_total") >= 145);
+    assert_eq!(counter("callplane_rtp_packets_ignored_total"), 0);
+}
+
+#[tokio::test]
+async fn n2_cancelling_a_sip_call_in_progress_hangs_it_up_and_charges_what_it_talked() {
+    let app = sip_app().await;
+    // sipp answers and stays until we hang up.
+    let peer = sipp::spawn("server-cancel", &["-sf", "uas_echo.xml", "-rtp_echo"]);
+    sipp::ready().await;
+    let (u, agent, _) = sip_workspace(&app, "sip-cancel", &peer.sip.to_string(), "127.0.0.1/32").await;
+    let ws = ws_path(&u.workspace_id);
+    let placed = app
+        .post(&format!("{ws}/calls"), &u.token, json!({ "agent_id": agent, "to": "+919812345678" }))
+        .await
+        .expect(201);
+    let id = placed["id"].as_str().unwrap();
+    let deadline = tokio::time::Instant::now() + sipp::WAIT;
+    loop {
+        let call = app.get(&format!("{ws}/calls/{id}"), &u.token).await.expect(200);
+        if call["status"] == "in-progress" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never answered: {call}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let canceled = app.post(&format!("{ws}/calls/{id}/cancel"), &u.token, json!({})).await.expect(200);
+    assert_eq!(canceled["status"], "canceled", "{canceled}");
+    assert_eq!(canceled["end_reason"], "canceled");
+    assert_eq!(peer.exit_code().await, 0, "sipp got our BYE");
+    let call = ended(&app, &u, id).await;
+    assert!(call["duration_secs"].as_i64().unwrap() >= 1, "{call}");
+    assert_eq!(call["cost"]["amount"], 90);
+    assert_eq!(call["sip"]["hung_up_by"], "agent");
 }
 
 #[tokio::test]
