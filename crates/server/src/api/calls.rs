@@ -190,6 +190,9 @@ pub struct PlaceRequest {
     pub to: Option<String>,
     /// ...or a contact of the workspace.
     pub contact_id: Option<String>,
+    /// Place it through this SIP trunk of the workspace (at the SIP/BYOC flat rate),
+    /// whatever provider the workspace dials with.
+    pub sip_trunk_id: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/calls", tag = "calls", params(("ws" = String, Path)),
@@ -211,6 +214,7 @@ pub async fn place(
         contact_id: req.contact_id,
         idempotency_key: idempotency_key(&headers)?.map(str::to_owned),
         campaign_id: None,
+        sip_trunk_id: req.sip_trunk_id,
     };
     let (call, _) = svc::place(&state, &scope, &input).await?;
     Ok((StatusCode::CREATED, Json(CallView::for_caller(&scope, &call))))

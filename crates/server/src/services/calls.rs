@@ -41,6 +41,9 @@ pub struct PlaceInput {
     pub idempotency_key: Option<String>,
     /// The campaign whose dialer places it (not settable through the API).
     pub campaign_id: Option<String>,
+    /// A SIP trunk of the workspace to place it through (a test call, or a choice):
+    /// priced at the SIP/BYOC flat rate whatever provider the workspace uses.
+    pub sip_trunk_id: Option<String>,
 }
 
 /// Places an outbound call; `false` when the Idempotency-Key named an earlier one.
@@ -92,12 +95,18 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
         .map_err(|e| ApiError::invalid(if contact_id.is_some() { "contact_id" } else { "to" }, e.message))?
         .e164;
     let config = telephony::config(state, scope).await?;
-    let (provider, group, rate) = match telephony::route(&config, &to)? {
-        telephony::Route::Group { group, .. } => (config.provider.clone(), Some(group.id), group.outbound_rate),
-        telephony::Route::Sip { flat_rate } => {
-            sip_calls::check_can_dial(state, scope).await?;
-            (config.provider.clone(), None, flat_rate)
+    let (provider, group, rate) = match &input.sip_trunk_id {
+        Some(trunk) => {
+            let sip = sip_calls::check_trunk(state, scope, trunk).await?;
+            (sip.id.clone(), None, sip.flat_rate.unwrap_or(0))
         }
+        None => match telephony::route(&config, &to)? {
+            telephony::Route::Group { group, .. } => (config.provider.clone(), Some(group.id), group.outbound_rate),
+            telephony::Route::Sip { flat_rate } => {
+                sip_calls::check_can_dial(state, scope).await?;
+                (config.provider.clone(), None, flat_rate)
+            }
+        },
     };
 
     // 1. The minimum (one minute) set aside; 2. the call.
@@ -124,7 +133,12 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
     };
     let created = async {
         let mut tx = scope.begin().await?;
-        let call = calls::create(&mut tx, &new, now).await?;
+        let mut call = calls::create(&mut tx, &new, now).await?;
+        if let Some(trunk) = &input.sip_trunk_id {
+            let pinned = serde_json::json!({ "trunk_id": trunk }).to_string();
+            calls::set_sip(&mut tx, &id, &pinned).await?;
+            call.sip = Some(pinned);
+        }
         events::call_changed(&mut tx, &call, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(call)

@@ -115,6 +115,30 @@ pub async fn check_can_dial(state: &AppState, scope: &Scope) -> ApiResult<()> {
     Ok(())
 }
 
+/// The SIP/BYOC provider a call through `trunk_id` is priced as, once the trunk is
+/// known to be the workspace's with an outbound gateway and this process serves SIP.
+pub async fn check_trunk(
+    state: &AppState,
+    scope: &Scope,
+    trunk_id: &str,
+) -> ApiResult<callplane_domain::telephony::Provider> {
+    let trunk = sip_trunks::get(&mut scope.read().await?, trunk_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("sip_trunk_id", "is not a SIP trunk of this workspace"))?;
+    if outbound_gateway(std::slice::from_ref(&trunk)).is_none() {
+        return Err(ApiError::invalid("sip_trunk_id", "the trunk has no outbound gateway"));
+    }
+    if state.sip.get().is_none() {
+        return Err(ApiError::new(
+            Code::SipUnavailable,
+            "This server does not serve SIP; set [sip] listen in its configuration to place SIP/BYOC calls.",
+        ));
+    }
+    let routes = crate::services::telephony::routes(state);
+    let sip = routes.catalog().providers.iter().find(|p| p.kind == callplane_domain::telephony::ProviderKind::Sip);
+    sip.cloned().ok_or_else(|| ApiError::invalid("sip_trunk_id", "the telephony catalog offers no SIP/BYOC provider"))
+}
+
 /// The outbound gateway calls go through: the lowest priority of every trunk's
 /// outbound gateways (the oldest trunk first among equals).
 fn outbound_gateway(trunks: &[sip_trunks::Trunk]) -> Option<(&sip_trunks::Trunk, Gateway)> {
@@ -185,6 +209,11 @@ pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) ->
         if told {
             state.webhook_wakeup.notify_one();
         }
+        // A call placed through a chosen trunk goes through it; others through the
+        // workspace's preferred gateway.
+        let pinned = call.sip.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
+        let pinned = pinned.as_ref().and_then(|j| j["trunk_id"].as_str());
+        let trunks: Vec<_> = trunks.into_iter().filter(|t| pinned.is_none_or(|id| id == t.id)).collect();
         let Some((trunk, gateway)) = outbound_gateway(&trunks) else {
             return finish_without_media(
                 state,

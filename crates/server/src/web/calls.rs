@@ -158,6 +158,7 @@ pub async fn detail(dash: Dash, scope: WorkspaceScope, Path(id): Path<String>) -
     ctx.insert("analysis".into(), json!(analysis));
     ctx.insert("outcome".into(), json!(view.outcome));
     ctx.insert("recording".into(), json!(view.recording_url.is_some()));
+    ctx.insert("sip".into(), json!(view.sip));
     ctx.insert("can_cancel".into(), json!(!call.has_ended() && scope.can(Permission::CallsCreate)));
     Ok(render(&state, StatusCode::OK, "call.html", ctx))
 }
@@ -172,6 +173,9 @@ pub struct PlaceForm {
     #[serde(default)]
     from_number_id: String,
     to: String,
+    /// A test call through a SIP trunk (from Settings → Telephony → SIP/BYOC).
+    #[serde(default)]
+    sip_trunk_id: String,
 }
 
 /// Places a test call from the dashboard and opens its page; a refusal is shown on the
@@ -181,6 +185,7 @@ pub async fn place(dash: Dash, scope: WorkspaceScope, WebForm(f): WebForm<PlaceF
         agent_id: f.agent_id,
         from_number_id: Some(f.from_number_id).filter(|n| !n.is_empty()),
         to: Some(f.to),
+        sip_trunk_id: Some(f.sip_trunk_id).filter(|t| !t.is_empty()),
         ..PlaceInput::default()
     };
     match svc::place(&dash.state, &scope, &input).await {

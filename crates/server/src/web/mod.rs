@@ -14,6 +14,7 @@ pub mod invite;
 pub mod keys;
 pub mod numbers;
 pub mod prompt_templates;
+pub mod sip_trunks;
 pub mod team;
 pub mod telephony;
 pub mod templates;
@@ -97,6 +98,9 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/settings/telephony", Workspace(P::TelephonyView), telephony::show)
         .add(Method::POST, "/settings/telephony", Workspace(P::TelephonyEdit), telephony::save)
         .add(Method::POST, "/settings/telephony/groups/{group}", Workspace(P::TelephonyEdit), telephony::toggle)
+        .add(Method::GET, "/settings/telephony/sip", Workspace(P::TelephonyView), sip_trunks::show)
+        .add(Method::POST, "/settings/telephony/sip", Workspace(P::TelephonyEdit), sip_trunks::create)
+        .add(Method::POST, "/settings/telephony/sip/{id}/delete", Workspace(P::TelephonyEdit), sip_trunks::delete)
         .add(Method::GET, "/settings/team", Workspace(P::MembersView), team::team)
         .add(Method::POST, "/settings/team/invitations", Workspace(P::MembersInvite), team::invite)
         .add(Method::POST, "/settings/team/invitations/{id}/resend", Workspace(P::MembersInvite), team::resend)

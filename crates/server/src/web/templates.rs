@@ -52,6 +52,7 @@ impl Templates {
             "agent.html",
             "settings.html",
             "telephony.html",
+            "sip_trunks.html",
             "wallet.html",
             "calls.html",
             "call.html",

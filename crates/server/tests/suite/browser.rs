@@ -596,3 +596,58 @@ async fn p6_browser_create_a_campaign_from_a_tag_start_it_watch_progress_pause_a
     assert!(b.exists("#by-campaign").await);
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n2_browser_add_a_sip_trunk_and_place_a_test_call_through_it_to_a_real_sip_peer() {
+    let app = crate::common::spawn_with(|c| {
+        c.sip.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.sip.rtp_port_min = 20_000;
+        c.sip.rtp_port_max = 29_998;
+    })
+    .await;
+    let person = email("sip-ui");
+    let u = app.signup(&person, "Trunk Inc").await;
+    let ws = format!("/api/v1/workspaces/{}", u.workspace_id);
+    callplane_server::services::wallet::credit(&app.state, &u.account_id, 10_000, "test funds").await.unwrap();
+    app.post(&format!("{ws}/agents"), &u.token, serde_json::json!({ "name": "Maya", "status": "active" }))
+        .await
+        .expect(201);
+    let offer = app.get(&format!("{ws}/phone-numbers/available?country=IN&limit=1"), &u.token).await.expect(200);
+    app.post(&format!("{ws}/phone-numbers"), &u.token, serde_json::json!({ "e164": offer["data"][0]["e164"] }))
+        .await
+        .expect(201);
+    // The far end answers, echoes for 2 s and hangs up.
+    let peer = callplane_testkit::sipp::spawn("browser", &["-sf", "uas_far_bye.xml", "-rtp_echo", "-d", "2000"]);
+    let b = Browser::start().await;
+    sign_in(&b, &app.base, &person).await;
+
+    b.goto(&format!("{}/settings/telephony?provider=sip", app.base)).await;
+    b.click("#sip-trunks-link").await;
+    b.expect_url("/settings/telephony/sip").await;
+    b.type_into("#add-trunk input[name=name]", "Loopback carrier").await;
+    b.click("#add-trunk select[name=kind] option[value='digest']").await;
+    b.type_into("#add-trunk input[name=host]", "127.0.0.1").await;
+    b.set_value("#add-trunk input[name=port]", &peer.sip.port().to_string()).await;
+    b.type_into("#add-trunk input[name=inbound_cidrs]", "127.0.0.1/32").await;
+    b.type_into("#add-trunk input[name=username]", "trunkuser").await;
+    b.type_into("#add-trunk input[name=password]", "s3cret-carrier").await;
+    b.click("#add-trunk button[type=submit]").await;
+    b.expect_text(".notice", "Trunk Loopback carrier added.").await;
+    let row = b.text("#trunks tbody tr").await;
+    assert!(row.contains("127.0.0.1:") && row.contains("in from 127.0.0.1/32"), "{row}");
+    assert!(row.contains("trunkuser") && row.contains("password set"), "{row}");
+    assert!(!b.source().await.contains("s3cret-carrier"), "the password is never shown");
+
+    // A test call through the trunk opens the call's page, which shows what SIP carried.
+    b.type_into("#trunks form.test-call input[name=to]", "+919812345678").await;
+    b.click("#trunks form.test-call button[type=submit]").await;
+    b.expect_url_containing("/calls/call_").await;
+    let url = b.url().await;
+    reload_until(&b, &url, "#sip-packets").await;
+    b.expect_text("#sip-codec", "PCMU").await;
+    b.expect_text("#sip-code", "200").await;
+    let packets = b.text("#sip-packets").await;
+    assert!(packets.contains("sent") && packets.contains("received"), "{packets}");
+    assert_eq!(peer.exit_code().await, 0);
+    b.quit().await;
+}

@@ -143,6 +143,26 @@ async fn n2_a_call_placed_through_the_api_goes_out_over_the_trunk_is_recorded_pr
     assert_eq!(fetch(&app, url, &other.token).await.0, 404, "a URL of another workspace is refused");
     let listed = app.get(&format!("{theirs}/calls"), &other.token).await.expect(200);
     assert_eq!(listed["data"], json!([]));
+    // Nor can it place a call through A's trunk.
+    let trunks = app.get(&format!("{ws}/sip-trunks"), &u.token).await.expect(200);
+    let trunk = trunks["data"][0]["id"].as_str().unwrap();
+    let their_agent =
+        app.post(&format!("{theirs}/agents"), &other.token, json!({ "name": "B", "status": "active" })).await;
+    let their_agent = their_agent.expect(201);
+    let offer =
+        app.get(&format!("{theirs}/phone-numbers/available?country=IN&limit=1"), &other.token).await.expect(200);
+    app.post(&format!("{theirs}/phone-numbers"), &other.token, json!({ "e164": offer["data"][0]["e164"] }))
+        .await
+        .expect(201);
+    let res = app
+        .post(
+            &format!("{theirs}/calls"),
+            &other.token,
+            json!({ "agent_id": their_agent["id"], "to": "+919812345678", "sip_trunk_id": trunk }),
+        )
+        .await;
+    res.expect_problem(422, "validation_failed");
+    assert!(res.body.to_string().contains("sip_trunk_id"), "{}", res.body);
 
     // The SIP and RTP counters (SPEC O3).
     let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
