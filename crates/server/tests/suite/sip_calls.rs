@@ -274,3 +274,57 @@ async fn n2_an_inbound_invite_reaches_the_numbers_workspace_with_its_digits_and_
     let theirs = app.get(&format!("{}/calls", ws_path(&c.workspace_id)), &c.token).await.expect(200);
     assert_eq!(theirs["data"], json!([]), "a refused INVITE leaves no call");
 }
+
+#[tokio::test]
+async fn n2_a_sip_call_left_behind_by_a_dead_process_is_ended_at_its_deadline_and_settled_once() {
+    use callplane_server::services::calls as call_worker;
+    use callplane_store::product::calls::{self as store_calls, NewCall, Step, Work};
+    let app = sip_app().await;
+    let (u, agent, _) = sip_workspace(&app, "sip-dead", "192.0.2.10:5060", "192.0.2.10/32").await;
+    // What a process that died mid-call leaves: a SIP call answered 20 s ago, its
+    // deadline passed, a minute held in the wallet, and no process carrying it.
+    let now = app.state.now();
+    let id = "call_left_behind";
+    wallet::hold(&app.state, &u.account_id, &u.workspace_id, id, 90).await.unwrap();
+    let mut conn = app.state.db.conn().await.unwrap();
+    let region_id = callplane_store::fixtures::region_of(&mut conn, &u.workspace_id).await.unwrap().unwrap();
+    drop(conn);
+    let region = app.state.regions.get(&region_id).unwrap().db.clone();
+    let w = Work { workspace_id: u.workspace_id.clone(), account_id: u.account_id.clone(), id: id.into() };
+    let mut tx = store_calls::begin_work(&region, &w).await.unwrap();
+    let new = NewCall {
+        id,
+        direction: "outbound",
+        agent_id: Some(&agent),
+        phone_number_id: None,
+        contact_id: None,
+        from_e164: "+918041234567",
+        to_e164: "+919812345678",
+        provider: "sip",
+        network_group: None,
+        rate: 90,
+        held: 90,
+        max_seconds: 600,
+        idempotency_key: None,
+        campaign_id: None,
+        next_step_at: now,
+    };
+    store_calls::create(&mut tx, &new, now - 25_000).await.unwrap();
+    let ringing = Step { status: "ringing", next_step_at: Some(now - 1), ..Step::default() };
+    assert!(store_calls::advance(&mut tx, id, "queued", &ringing, now - 25_000).await.unwrap());
+    let answered =
+        Step { status: "in-progress", next_step_at: Some(now - 1), answered_at: Some(now - 20_000), ..Step::default() };
+    assert!(store_calls::advance(&mut tx, id, "ringing", &answered, now - 20_000).await.unwrap());
+    tx.commit().await.unwrap();
+
+    call_worker::work_once(&app.state).await;
+    let call = ended(&app, &u, id).await;
+    assert_eq!(call["status"], "failed");
+    assert_eq!(call["end_reason"], "interrupted");
+    assert_eq!(call["duration_secs"], 20, "charged for the time it may have talked");
+    assert_eq!(call["cost"]["amount"], 90);
+    call_worker::work_once(&app.state).await;
+    let w = app.get(&format!("/api/v1/accounts/{}/wallet", u.account_id), &u.token).await.expect(200);
+    assert_eq!(w["balance"]["amount"], 100_000 - 90, "charged once");
+    assert_eq!(w["reserved"]["amount"], 0);
+}
