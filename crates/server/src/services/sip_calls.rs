@@ -96,15 +96,21 @@ pub async fn start(state: &AppState) -> anyhow::Result<Option<mpsc::Receiver<Inc
     Ok(Some(rx))
 }
 
+/// Refuses when this process does not serve SIP.
+fn serving(state: &AppState) -> ApiResult<()> {
+    match state.sip.get() {
+        Some(_) => Ok(()),
+        None => Err(ApiError::new(
+            Code::SipUnavailable,
+            "This server does not serve SIP; set [sip] listen in its configuration to place SIP/BYOC calls.",
+        )),
+    }
+}
+
 /// Whether the workspace can place a SIP call now: this process serves SIP and a trunk
 /// of the workspace has an outbound gateway.
 pub async fn check_can_dial(state: &AppState, scope: &Scope) -> ApiResult<()> {
-    if state.sip.get().is_none() {
-        return Err(ApiError::new(
-            Code::SipUnavailable,
-            "This server does not serve SIP; set [sip] listen in its configuration to place SIP/BYOC calls.",
-        ));
-    }
+    serving(state)?;
     let trunks = sip_trunks::list(&mut scope.read().await?).await?;
     if outbound_gateway(&trunks).is_none() {
         return Err(ApiError::new(
@@ -128,12 +134,7 @@ pub async fn check_trunk(
     if outbound_gateway(std::slice::from_ref(&trunk)).is_none() {
         return Err(ApiError::invalid("sip_trunk_id", "the trunk has no outbound gateway"));
     }
-    if state.sip.get().is_none() {
-        return Err(ApiError::new(
-            Code::SipUnavailable,
-            "This server does not serve SIP; set [sip] listen in its configuration to place SIP/BYOC calls.",
-        ));
-    }
+    serving(state)?;
     let routes = crate::services::telephony::routes(state);
     let sip = routes.catalog().providers.iter().find(|p| p.kind == callplane_domain::telephony::ProviderKind::Sip);
     sip.cloned().ok_or_else(|| ApiError::invalid("sip_trunk_id", "the telephony catalog offers no SIP/BYOC provider"))
