@@ -61,13 +61,6 @@ impl Live {
     fn get(&self, call_id: &str) -> Option<CancellationToken> {
         self.0.lock().expect("never poisoned").get(call_id).cloned()
     }
-    /// How many calls this process carries.
-    pub fn len(&self) -> usize {
-        self.0.lock().expect("never poisoned").len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Starts the SIP user agent when `[sip] listen` is set; answers where inbound INVITEs
@@ -492,13 +485,19 @@ async fn end_call(
     carried: Option<&Carried<'_>>,
 ) -> ApiResult<()> {
     let now = state.now();
-    let workspace_name =
-        callplane_store::workspaces::name_of(&mut state.db.conn().await?, &w.workspace_id).await?.unwrap_or_default();
+    let answered = call.answered_at.is_some();
+    // Read before the region transaction (never both databases at once), and only for
+    // a transcript that renders the agent's first message.
+    let workspace_name = match answered && call.agent_id.is_some() {
+        true => callplane_store::workspaces::name_of(&mut state.db.conn().await?, &w.workspace_id)
+            .await?
+            .unwrap_or_default(),
+        false => String::new(),
+    };
     let mut tx = calls::begin_work(region, w).await?;
     if let Some(c) = carried {
         calls::set_sip(&mut tx, &call.id, &c.facts.to_string()).await?;
     }
-    let answered = call.answered_at.is_some();
     if answered && step.status == "completed" && call.agent_id.is_none() {
         call_outputs::record_announcement(&mut tx, call, now).await?;
     } else if answered {
