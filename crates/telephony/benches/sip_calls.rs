@@ -104,7 +104,9 @@ async fn ours(rate: usize, media: bool) -> bool {
         let due = ((started.elapsed().as_secs_f64() * rate as f64) as usize + 1).min(calls);
         while placed < due {
             let call = agent.dial(Dial {
-                gateway: format!("127.0.0.1:{port}"),
+                gateways: vec![format!("127.0.0.1:{port}")],
+                proxy: None,
+                failover_after: Duration::from_secs(30),
                 to_user: format!("9198{placed:08}"),
                 from_user: "918041234567".into(),
                 from_domain: None,

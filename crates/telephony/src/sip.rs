@@ -114,8 +114,15 @@ pub enum Event {
 /// An outbound call.
 #[derive(Debug, Clone)]
 pub struct Dial {
-    /// The gateway, `host:port`.
-    pub gateway: String,
+    /// The gateways, `host:port`, in the order they are tried: the next one when a
+    /// gateway fails on its own account (5xx, silence, unreachable).
+    pub gateways: Vec<String>,
+    /// `host:port` every INVITE is sent through (the Request-URI still names the
+    /// gateway).
+    pub proxy: Option<String>,
+    /// How long a gateway may stay silent (not even 100 Trying) before the next one
+    /// is tried.
+    pub failover_after: Duration,
     /// The user part of the Request-URI (the number as the trunk wants it).
     pub to_user: String,
     pub from_user: String,
@@ -129,6 +136,23 @@ pub struct Dial {
     pub talk_limit: Duration,
     /// What the agent says once answered, 8 kHz mono.
     pub prompt: Arc<[i16]>,
+}
+
+/// How one gateway took an INVITE.
+enum Attempt {
+    /// It failed on its own account: the next gateway may do better.
+    Next(Ended),
+    /// A final answer about the call.
+    Final(Ended),
+    Answered(Box<Answered>),
+}
+
+struct Answered {
+    dialog: rsipstack::dialog::invite_dialog::InviteDialog,
+    id: rsipstack::dialog::DialogId,
+    answer: Session,
+    states: DialogStateReceiver,
+    code: u16,
 }
 
 /// A running call: its events, and a way to hang up.
@@ -191,6 +215,48 @@ pub struct Answering {
     pub hangup: CancellationToken,
 }
 
+/// A registration to keep up (a `registration` trunk): REGISTER to the registrar,
+/// answer its digest challenge, refresh before the binding expires, and unregister
+/// when dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Register {
+    /// The registrar, `host:port` (the Request-URI and, without a proxy, where the
+    /// REGISTER goes).
+    pub registrar: String,
+    /// `ip:port` the REGISTER is sent through instead.
+    pub proxy: Option<SocketAddr>,
+    /// The user registered (the address of record's user part) and its password.
+    pub username: String,
+    pub password: String,
+    /// The binding's lifetime asked for, in seconds.
+    pub expires: u32,
+}
+
+/// Where a registration stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// No answer yet.
+    Pending,
+    /// Bound for `expires` seconds (refreshed at three quarters of it).
+    Bound { expires: u32 },
+    /// The registrar refused (e.g. 403 for a wrong password); retried with backoff.
+    Refused { code: u16 },
+    /// No answer or the registrar is unreachable; retried with backoff.
+    Unreachable { error: String },
+}
+
+/// A registration kept up until dropped.
+pub struct Registration {
+    pub status: tokio::sync::watch::Receiver<Registered>,
+    stop: CancellationToken,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
 /// The user agent.
 pub struct Agent {
     dialogs: Arc<DialogLayer>,
@@ -222,6 +288,10 @@ impl Agent {
             .with_cancel_token(cancel.clone())
             .with_transport_layer(transport)
             .with_user_agent(concat!("callplane/", env!("CARGO_PKG_VERSION")))
+            .with_option(rsipstack::transaction::endpoint::EndpointOption {
+                callid_suffix: Some("callplane".into()),
+                ..Default::default()
+            })
             .build();
         let advertise = config.advertise.unwrap_or(match local.ip() {
             ip if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
@@ -244,6 +314,39 @@ impl Agent {
     /// The address SIP peers reach this agent at.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    /// Registers with a trunk's registrar and keeps the binding fresh until the
+    /// returned [`Registration`] is dropped (then unregisters).
+    pub fn register(self: &Arc<Self>, r: Register) -> Result<Registration, String> {
+        use rsipstack::dialog::registration::{RefreshOutcome, Registration as Client};
+        let server = Uri::try_from(format!("sip:{}", r.registrar).as_str())
+            .map_err(|e| format!("the registrar {} is not host:port ({e})", r.registrar))?;
+        let contact = Uri::try_from(format!("sip:{}@{}", r.username, self.local).as_str())
+            .map_err(|e| format!("the contact: {e}"))?;
+        let credential =
+            Credential { username: r.username.clone(), password: r.password.clone(), realm: None, auth_username: None };
+        let mut client = Client::new(self.endpoint.inner.clone(), Some(credential));
+        client.contact = Some(rsipstack::sip::typed::Contact { display_name: None, uri: contact, params: vec![] });
+        client.outbound_proxy = r.proxy;
+        let (status_tx, status) = tokio::sync::watch::channel(Registered::Pending);
+        let stop = self.cancel.child_token();
+        let token = stop.clone();
+        tokio::spawn(async move {
+            client
+                .keep_alive(server.clone(), r.expires, token.clone(), |outcome| {
+                    let now = match outcome {
+                        RefreshOutcome::Registered(resp) => Registered::Bound { expires: granted(resp, r.expires) },
+                        RefreshOutcome::Rejected(resp) => Registered::Refused { code: resp.status_code.code() },
+                        RefreshOutcome::Failed(e) => Registered::Unreachable { error: e.to_string() },
+                    };
+                    status_tx.send_replace(now);
+                })
+                .await;
+            // Stopped: remove the binding (best effort; it expires anyway).
+            let _ = tokio::time::timeout(Duration::from_secs(2), client.register(server, Some(0))).await;
+        });
+        Ok(Registration { status, stop })
     }
 
     /// Places a call; it runs on its own, reporting on [`Call::events`].
@@ -269,37 +372,110 @@ impl Agent {
         hangup: CancellationToken,
     ) -> Ended {
         let fail = |code: Option<u16>, why: String| ended(Outcome::Failed, code, call_id, Some(why));
-        let media = match MediaSocket::bind(self.config.listen.ip(), self.config.rtp_ports).await {
-            Ok(m) => m,
+        let mut media = match MediaSocket::bind(self.config.listen.ip(), self.config.rtp_ports).await {
+            Ok(m) => Some(m),
             Err(e) => return fail(None, format!("no RTP port: {e}")),
         };
+        let port = media.as_ref().map_or(0, |m| m.local.port());
         let offer = Session {
-            addr: SocketAddr::new(self.advertise, media.local.port()),
+            addr: SocketAddr::new(self.advertise, port),
             codecs: d.codecs.clone(),
             telephone_event: Some(TELEPHONE_EVENT_PT),
         };
-        let gateway = match HostWithPort::try_from(d.gateway.as_str()) {
-            Ok(g) => g,
-            Err(e) => return fail(None, format!("the gateway {} is not host:port ({e})", d.gateway)),
-        };
-        let host = d.gateway.rsplit_once(':').map_or(d.gateway.as_str(), |(h, _)| h);
+        let offer = sdp::write(&offer, rand::random::<u32>().into()).into_bytes();
+        // One ring timeout for the whole call, whichever gateway rings.
+        let ring = tokio::time::sleep(d.ring_timeout);
+        tokio::pin!(ring);
+        let mut last = fail(None, "no gateway to send the INVITE to".into());
+        let mut rang = false;
+        for (n, gateway) in d.gateways.iter().enumerate() {
+            // A retry is a new call to another gateway: its own Call-ID.
+            let id = match n {
+                0 => call_id.to_owned(),
+                _ => format!("{n}-{call_id}"),
+            };
+            let answered = match self.attempt(&d, gateway, &id, &offer, events, &hangup, ring.as_mut(), &mut rang).await
+            {
+                Attempt::Final(end) => return end,
+                Attempt::Next(end) => {
+                    tracing::debug!(gateway, error = ?end.error, code = ?end.sip_code, "failing over to the next gateway");
+                    last = end;
+                    continue;
+                }
+                Attempt::Answered(a) => a,
+            };
+            let Answered { dialog, id: dialog_id, answer, mut states, code } = *answered;
+            let codec = answer.codecs[0];
+            let _ = events.send(Event::Answered { codec });
+            let plan = Plan {
+                remote: answer.addr,
+                codec,
+                telephone_event: answer.telephone_event,
+                prompt: d.prompt.clone(),
+                max_secs: d.talk_limit.as_secs() as u32 + 5,
+            };
+            let Some(media) = media.take() else { break };
+            let (report, by) = talk(media, plan, &mut states, d.talk_limit, &hangup, events).await;
+            if by == Side::Local {
+                let _ = dialog.bye().await;
+            }
+            self.dialogs.remove_dialog(&dialog_id);
+            return Ended {
+                outcome: Outcome::Completed,
+                sip_code: Some(code),
+                sip_call_id: id,
+                codec: Some(codec),
+                hung_up_by: Some(by),
+                error: None,
+                media: Some(report),
+            };
+        }
+        last
+    }
+
+    /// One INVITE to one gateway, until its final answer. A gateway that fails on its
+    /// own account (5xx, no response at all within the failover time, unreachable)
+    /// lets the call go on to the next; a final answer about the call (busy, 4xx, 6xx)
+    /// ends it.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        d: &Dial,
+        gateway: &str,
+        call_id: &str,
+        offer: &[u8],
+        events: &mpsc::UnboundedSender<Event>,
+        hangup: &CancellationToken,
+        mut ring: std::pin::Pin<&mut tokio::time::Sleep>,
+        rang: &mut bool,
+    ) -> Attempt {
+        let next = |code: Option<u16>, why: String| Attempt::Next(ended(Outcome::Failed, code, call_id, Some(why)));
+        let fail = |code: Option<u16>, why: String| Attempt::Final(ended(Outcome::Failed, code, call_id, Some(why)));
+        let host = gateway.rsplit_once(':').map_or(gateway, |(h, _)| h);
         let from_domain = d.from_domain.clone().unwrap_or_else(|| host.to_owned());
         let uri = |s: String| Uri::try_from(s.as_str()).map_err(|e| format!("{s}: {e}"));
         let (callee, caller, contact) = match (
-            uri(format!("sip:{}@{}", d.to_user, d.gateway)),
+            uri(format!("sip:{}@{}", d.to_user, gateway)),
             uri(format!("sip:{}@{}", d.from_user, from_domain)),
             uri(format!("sip:{}@{}", d.from_user, self.local)),
         ) {
             (Ok(a), Ok(b), Ok(c)) => (a, b, c),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return fail(None, format!("not a SIP address: {e}")),
         };
+        // Sent to the outbound proxy when there is one; the Request-URI still names
+        // the gateway, which the proxy routes by.
+        let next_hop = d.proxy.as_deref().unwrap_or(gateway);
+        let destination = match HostWithPort::try_from(next_hop) {
+            Ok(g) => g,
+            Err(e) => return next(None, format!("{next_hop} is not host:port ({e})")),
+        };
         let opt = InviteOption {
             callee,
             caller,
             contact,
-            destination: Some(SipAddr { r#type: Some(Transport::Udp), addr: gateway }),
+            destination: Some(SipAddr { r#type: Some(Transport::Udp), addr: destination }),
             content_type: Some("application/sdp".into()),
-            offer: Some(sdp::write(&offer, rand::random::<u32>().into()).into_bytes()),
+            offer: Some(offer.to_vec()),
             credential: d.credential.clone().map(|(username, password)| Credential {
                 username,
                 password,
@@ -312,23 +488,33 @@ impl Agent {
         let (state_tx, mut states) = self.dialogs.new_dialog_state_channel();
         let (dialog, mut invite) = match self.dialogs.do_invite_async(opt, state_tx) {
             Ok(x) => x,
-            Err(e) => return fail(None, format!("sending the INVITE: {e}")),
+            Err(e) => return next(None, format!("sending the INVITE to {gateway}: {e}")),
         };
-        // Until a final response: ringing, or give up (ring timeout, hang-up).
-        let ring = tokio::time::sleep(d.ring_timeout);
-        tokio::pin!(ring);
+        // Until a final response: ringing, or give up (ring timeout, hang-up), or
+        // move on when the gateway says nothing at all in time.
+        let silent = tokio::time::sleep(d.failover_after);
+        tokio::pin!(silent);
+        let mut heard = false;
         let mut given_up: Option<Outcome> = None;
-        let mut rang = false;
         let result = loop {
             tokio::select! {
                 r = &mut invite => break r,
-                Some(s) = states.recv() => {
-                    if matches!(s, DialogState::Early(..)) && !rang {
-                        rang = true;
-                        let _ = events.send(Event::Ringing);
+                Some(s) = states.recv() => match s {
+                    DialogState::Trying(_) => heard = true,
+                    DialogState::Early(..) => {
+                        heard = true;
+                        if !std::mem::replace(rang, true) {
+                            let _ = events.send(Event::Ringing);
+                        }
                     }
+                    _ => {}
+                },
+                _ = &mut silent, if !heard && given_up.is_none() => {
+                    invite.abort();
+                    self.dialogs.remove_dialog(&dialog.id());
+                    return next(None, format!("{gateway} did not answer the INVITE"));
                 }
-                _ = &mut ring, if given_up.is_none() => {
+                _ = ring.as_mut(), if given_up.is_none() => {
                     given_up = Some(Outcome::NoAnswer);
                     let _ = dialog.cancel().await;
                 }
@@ -340,55 +526,39 @@ impl Agent {
         };
         let (id, response) = match result {
             Ok(Ok(r)) => r,
+            Ok(Err(e)) if given_up.is_none() => return next(None, format!("the INVITE to {gateway} failed: {e}")),
             Ok(Err(e)) => return fail(None, format!("the INVITE failed: {e}")),
             Err(e) => return fail(None, format!("the INVITE task stopped: {e}")),
         };
         let Some(response) = response else {
-            let outcome = given_up.unwrap_or(Outcome::Failed);
-            return ended(outcome, Some(408), call_id, Some("the gateway did not answer the INVITE".into()));
+            return match given_up {
+                Some(outcome) => Attempt::Final(ended(outcome, Some(408), call_id, None)),
+                None => next(Some(408), format!("{gateway} did not answer the INVITE")),
+            };
         };
         let code = response.status_code.code();
         if let Some(outcome) = given_up {
             // Cancelled: 487 as expected, or a 2xx that crossed the CANCEL (the stack BYEs it).
-            return ended(outcome, Some(code), call_id, None);
+            return Attempt::Final(ended(outcome, Some(code), call_id, None));
         }
         if code != 200 {
             let end = ended(Outcome::of_code(code), Some(code), call_id, None);
-            return Ended {
+            let end = Ended {
                 error: (end.outcome == Outcome::Failed).then(|| format!("the gateway answered {code}")),
                 ..end
             };
+            return match (500..600).contains(&code) {
+                true => Attempt::Next(end),
+                false => Attempt::Final(end),
+            };
         }
-        let answer = match sdp::parse(&response.body) {
-            Ok(a) => a,
+        match sdp::parse(&response.body) {
+            Ok(answer) => Attempt::Answered(Box::new(Answered { dialog, id, answer, states, code })),
             Err(e) => {
                 let _ = dialog.bye().await;
                 self.dialogs.remove_dialog(&id);
-                return fail(Some(code), format!("the answer is unusable: {e}"));
+                fail(Some(code), format!("the answer is unusable: {e}"))
             }
-        };
-        let codec = answer.codecs[0];
-        let _ = events.send(Event::Answered { codec });
-        let plan = Plan {
-            remote: answer.addr,
-            codec,
-            telephone_event: answer.telephone_event,
-            prompt: d.prompt.clone(),
-            max_secs: d.talk_limit.as_secs() as u32 + 5,
-        };
-        let (report, by) = talk(media, plan, &mut states, d.talk_limit, &hangup, events).await;
-        if by == Side::Local {
-            let _ = dialog.bye().await;
-        }
-        self.dialogs.remove_dialog(&id);
-        Ended {
-            outcome: Outcome::Completed,
-            sip_code: Some(code),
-            sip_call_id: call_id.to_owned(),
-            codec: Some(codec),
-            hung_up_by: Some(by),
-            error: None,
-            media: Some(report),
         }
     }
 
@@ -622,6 +792,26 @@ fn parse_via_source(via: &str) -> Option<SocketAddr> {
         }
     }
     Some(SocketAddr::new(host.parse().ok()?, port))
+}
+
+/// The binding's lifetime a registrar granted: its Expires header, else the
+/// Contact's `expires` parameter, else what was asked.
+fn granted(resp: &rsipstack::sip::Response, asked: u32) -> u32 {
+    let mut expires = None;
+    for h in resp.headers.iter() {
+        match h {
+            Header::Expires(e) => expires = expires.or_else(|| e.value().trim().parse().ok()),
+            Header::Contact(c) => {
+                let v = c.value().to_ascii_lowercase();
+                let param = v.split(';').find_map(|p| p.trim().strip_prefix("expires=").map(str::to_owned));
+                if let Some(p) = param {
+                    expires = p.trim().parse().ok().or(expires);
+                }
+            }
+            _ => {}
+        }
+    }
+    expires.unwrap_or(asked)
 }
 
 fn ended(outcome: Outcome, sip_code: Option<u16>, call_id: &str, error: Option<String>) -> Ended {

@@ -27,7 +27,9 @@ async fn agent(inbound: Option<mpsc::Sender<Incoming>>) -> Arc<Agent> {
 
 fn dial(to: &Sipp, prompt: Vec<i16>, talk_limit: Duration) -> Dial {
     Dial {
-        gateway: to.sip.to_string(),
+        gateways: vec![to.sip.to_string()],
+        proxy: None,
+        failover_after: Duration::from_secs(5),
         to_user: "+919812345678".into(),
         from_user: "+918041234567".into(),
         from_domain: None,
@@ -189,4 +191,101 @@ async fn n2_an_inbound_call_is_answered_with_its_digits_and_a_refused_one_gets_i
     let seen = router.await.unwrap();
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].0.ip().to_string(), "127.0.0.1", "the source is the peer's address");
+}
+
+#[tokio::test]
+async fn n2_a_silent_gateway_and_one_out_of_service_are_failed_over_to_the_next() {
+    // Gateway 1 says nothing at all; gateway 2 answers 503; gateway 3 takes the call.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let down = sipp("unavailable", &["-sf", "uas_unavailable.xml"]);
+    let up = sipp("failover-echo", &["-sf", "uas_echo.xml", "-rtp_echo"]);
+    sipp::ready().await;
+    let ua = agent(None).await;
+    let mut d = dial(&up, tone(440.0, 400), Duration::from_millis(600));
+    d.gateways = vec![silent.local_addr().unwrap().to_string(), down.sip.to_string(), up.sip.to_string()];
+    d.failover_after = Duration::from_millis(800);
+    let call = ua.dial(d);
+    let first_id = call.sip_call_id.clone();
+    let (events, end) = call.finish().await;
+    assert_eq!((end.outcome, end.sip_code), (Outcome::Completed, Some(200)), "{end:?}");
+    assert!(end.sip_call_id.starts_with("2-") && end.sip_call_id.ends_with(&first_id), "{}", end.sip_call_id);
+    assert_eq!(events.iter().filter(|e| matches!(e, Event::Ringing)).count(), 1, "{events:?}");
+    let mut buf = [0u8; 4096];
+    silent.set_nonblocking(true).unwrap();
+    let n = silent.recv(&mut buf).expect("the silent gateway was tried first");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("INVITE "));
+    assert_eq!(down.exit_code().await, 0, "the 503 was acknowledged");
+    assert_eq!(up.exit_code().await, 0, "the call through the third gateway was clean");
+
+    // A final answer about the call (busy) is not failed over.
+    let busy = sipp("busy-no-failover", &["-sf", "uas_busy.xml"]);
+    let never = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sipp::ready().await;
+    let mut d = dial(&busy, Vec::new(), Duration::from_secs(1));
+    d.gateways = vec![busy.sip.to_string(), never.local_addr().unwrap().to_string()];
+    let (_, end) = ua.dial(d).finish().await;
+    assert_eq!((end.outcome, end.sip_code), (Outcome::Busy, Some(486)), "{end:?}");
+    never.set_nonblocking(true).unwrap();
+    assert!(never.recv(&mut buf).is_err(), "busy is the callee's answer: no second gateway");
+    assert_eq!(busy.exit_code().await, 0);
+}
+
+#[tokio::test]
+async fn n2_an_outbound_proxy_carries_the_invite_for_the_gateway_it_names() {
+    let proxy = sipp("proxy", &["-sf", "uas_echo.xml", "-rtp_echo"]);
+    sipp::ready().await;
+    let ua = agent(None).await;
+    let mut d = dial(&proxy, tone(440.0, 400), Duration::from_millis(600));
+    d.gateways = vec!["gw.carrier.example:5070".into()];
+    d.proxy = Some(proxy.sip.to_string());
+    let (_, end) = ua.dial(d).finish().await;
+    assert_eq!((end.outcome, end.sip_code), (Outcome::Completed, Some(200)), "{end:?}");
+    let (code, messages) = proxy.finish().await;
+    assert_eq!(code, 0);
+    assert!(
+        messages.contains("INVITE sip:+919812345678@gw.carrier.example:5070 SIP/2.0"),
+        "the Request-URI names the gateway: {messages}"
+    );
+}
+
+#[tokio::test]
+async fn n2_a_registration_trunk_registers_with_digest_auth_and_unregisters_when_dropped() {
+    use callplane_telephony::sip::{Register, Registered};
+    let registrar =
+        sipp("registrar", &["-sf", "registrar.xml", "-set", "authuser", "trunk", "-set", "authpass", "s3cret"]);
+    sipp::ready().await;
+    let ua = agent(None).await;
+    let register = |password: &str, at: &Sipp| Register {
+        registrar: at.sip.to_string(),
+        proxy: None,
+        username: "trunk".into(),
+        password: password.into(),
+        expires: 300,
+    };
+    let mut reg = ua.register(register("s3cret", &registrar)).unwrap();
+    let status = tokio::time::timeout(WAIT, reg.status.wait_for(|s| *s != Registered::Pending))
+        .await
+        .expect("the registrar answered")
+        .unwrap()
+        .clone();
+    assert_eq!(status, Registered::Bound { expires: 60 }, "the registrar granted 60 s of the 300 asked");
+    drop(reg);
+    let (code, messages) = registrar.finish().await;
+    assert_eq!(code, 0, "registered, then removed with Expires: 0: {messages}");
+    assert!(messages.contains(&format!("Contact: <sip:trunk@{}>", ua.local_addr())), "{messages}");
+    assert!(messages.contains("Expires: 0"), "the binding was removed: {messages}");
+
+    let registrar =
+        sipp("registrar-bad", &["-sf", "registrar.xml", "-set", "authuser", "trunk", "-set", "authpass", "s3cret"]);
+    sipp::ready().await;
+    let mut reg = ua.register(register("wrong", &registrar)).unwrap();
+    let status = tokio::time::timeout(WAIT, reg.status.wait_for(|s| *s != Registered::Pending))
+        .await
+        .expect("the registrar answered")
+        .unwrap()
+        .clone();
+    assert_eq!(status, Registered::Refused { code: 403 });
+    assert!(!format!("{status:?}").contains("wrong"));
+    drop(reg);
+    drop(registrar);
 }
