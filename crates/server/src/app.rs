@@ -90,10 +90,17 @@ impl Application {
             tokio::spawn(crate::services::webhooks::delivery::run_worker(state.clone())),
             tokio::spawn(crate::services::dialer::run_worker(state.clone())),
         ];
-        let inbound =
-            self.sip_incoming.map(|rx| tokio::spawn(crate::services::sip_calls::run_inbound(state.clone(), rx)));
+        // The process serving SIP also answers inbound INVITEs, renews the leases of
+        // the calls it carries and keeps registration trunks registered.
+        let sip = self.sip_incoming.map(|rx| {
+            [
+                tokio::spawn(crate::services::sip_calls::run_inbound(state.clone(), rx)),
+                tokio::spawn(crate::services::sip_calls::keep_leases(state.clone())),
+                tokio::spawn(crate::services::sip_registrations::keep_registrations(state.clone())),
+            ]
+        });
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
-        for w in workers.into_iter().chain(inbound) {
+        for w in workers.into_iter().chain(sip.into_iter().flatten()) {
             w.abort();
         }
         state.regions.close().await;

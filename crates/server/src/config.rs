@@ -49,6 +49,9 @@ pub struct SipConfig {
     pub secret_key: Option<String>,
     /// How long an outbound SIP call rings before it is given up (no-answer).
     pub ring_timeout_secs: u64,
+    /// How long a gateway may stay silent (not even 100 Trying) before a call fails
+    /// over to the trunk's next gateway, in milliseconds.
+    pub failover_after_ms: u64,
     /// The agent's first message as audio: a mono 16-bit 8 kHz WAV file. Unset: a
     /// 3-second 440 Hz tone (until agents speak with their TTS voice).
     pub prompt_wav: Option<std::path::PathBuf>,
@@ -261,6 +264,7 @@ impl Default for Config {
                 rtp_port_max: 32_766,
                 secret_key: None,
                 ring_timeout_secs: 30,
+                failover_after_ms: 2_000,
                 prompt_wav: None,
             },
             log: LogConfig { format: "text".into(), filter: "info".into() },

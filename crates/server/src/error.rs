@@ -73,6 +73,7 @@ codes! {
     WebhookTargetRefused => (UNPROCESSABLE_ENTITY, "webhook_target_refused", "The webhook URL points at a private, loopback or metadata address"),
     DestinationNotEnabled => (UNPROCESSABLE_ENTITY, "destination_not_enabled", "The destination's network group is not enabled"),
     NoSipTrunk => (UNPROCESSABLE_ENTITY, "no_sip_trunk", "The workspace has no SIP trunk with an outbound gateway"),
+    TrunkInUse => (CONFLICT, "trunk_in_use", "Campaigns still dial through the SIP trunk"),
     AudienceEmpty => (UNPROCESSABLE_ENTITY, "audience_empty", "The campaign's audience has no contacts"),
     RegionImmutable => (UNPROCESSABLE_ENTITY, "region_immutable", "A workspace's region cannot change"),
     ConfirmationMismatch => (UNPROCESSABLE_ENTITY, "confirmation_mismatch", "The confirmation does not match the workspace name"),

@@ -34,6 +34,8 @@ pub struct Inner {
     pub dialer_wakeup: tokio::sync::Notify,
     /// Wakes the webhook delivery worker after an event is written.
     pub webhook_wakeup: tokio::sync::Notify,
+    /// Wakes the keeper of SIP registrations (a trunk changed).
+    pub sip_trunks_changed: tokio::sync::Notify,
     /// The client webhooks are sent with (timeouts, no redirects, the SSRF guard).
     pub webhook_client: reqwest::Client,
     /// The telephony provider numbers are bought from (the simulated carrier).
@@ -66,6 +68,7 @@ impl AppState {
             call_wakeup: tokio::sync::Notify::new(),
             webhook_wakeup: tokio::sync::Notify::new(),
             dialer_wakeup: tokio::sync::Notify::new(),
+            sip_trunks_changed: tokio::sync::Notify::new(),
             webhook_client,
             provider: Arc::new(callplane_telephony::Simulated),
             routes: std::sync::RwLock::new(Arc::new(shipped_routes())),

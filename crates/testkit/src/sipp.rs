@@ -41,6 +41,11 @@ pub struct Sipp {
 /// Starts sipp with `args` (its SIP port and media port chosen here) for one call, in
 /// the scenario directory so scenarios find their audio files.
 pub fn spawn(name: &str, args: &[&str]) -> Sipp {
+    spawn_calls(name, 1, args)
+}
+
+/// [`spawn`] for `calls` calls (at most that many at once).
+pub fn spawn_calls(name: &str, calls: u32, args: &[&str]) -> Sipp {
     let port = free_port();
     let media = free_port();
     let messages = PathBuf::from(format!("/tmp/sipp-{name}-{port}-messages.log"));
@@ -48,7 +53,8 @@ pub fn spawn(name: &str, args: &[&str]) -> Sipp {
         .current_dir(scenarios())
         .args(args)
         .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-mi", "127.0.0.1", "-mp", &media.to_string()])
-        .args(["-nostdin", "-m", "1", "-l", "1", "-timeout", "30s", "-timeout_error", "-trace_err"])
+        .args(["-nostdin", "-m", &calls.to_string(), "-l", &calls.to_string()])
+        .args(["-timeout", "30s", "-timeout_error", "-trace_err"])
         .args(["-error_file", &format!("/tmp/sipp-{name}-{port}-errors.log")])
         .args(["-trace_msg", "-message_file", &messages.to_string_lossy()])
         .stdout(Stdio::null())

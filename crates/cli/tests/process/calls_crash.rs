@@ -9,23 +9,11 @@ use callplane_testkit::process::{Installation, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{bin, email};
+use crate::{admin, bin, email};
 
 /// Simulated time 60× faster; orphaned holds released after a second.
 const CALLS: &str =
     "[workers]\nlease_secs = 1\npoll_secs = 1\n[calls]\ntime_scale = 60.0\norphan_hold_grace_secs = 1\n";
-
-fn admin(install: &Installation, args: &[&str]) -> String {
-    let out = std::process::Command::new(bin())
-        .arg("--config")
-        .arg(&install.config_file)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert!(out.status.success(), "admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 async fn all_calls(server: &Server, ws: &str, token: &str) -> Vec<Value> {
     let page = server.get(&format!("/api/v1/workspaces/{ws}/calls?limit=200"), token).await.expect(200);

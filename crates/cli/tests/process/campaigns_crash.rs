@@ -10,22 +10,11 @@ use callplane_testkit::process::{Installation, Server};
 use callplane_testkit::{postgres_admin_url, Scratch};
 use serde_json::{json, Value};
 
-use crate::{bin, email};
+use crate::{admin, bin, email};
 
 /// Calls play out 600× faster; leases end after a second; the dialer may go fast.
 const DIALER: &str = "[workers]\nlease_secs = 1\npoll_secs = 1\n[calls]\ntime_scale = 600.0\norphan_hold_grace_secs = 1\n\
 [campaigns]\ndialer = true\nmax_concurrency_per_workspace = 200\nmax_concurrency_per_account = 400\nmax_calls_per_second = 1000\n";
-
-fn admin(install: &Installation, args: &[&str]) {
-    let out = std::process::Command::new(bin())
-        .arg("--config")
-        .arg(&install.config_file)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert!(out.status.success(), "admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 /// A funded workspace with an agent, a number and `n` contacts tagged `leads` (every
 /// 50th do-not-call); returns (token, workspace, campaign id) of a draft dialing them.

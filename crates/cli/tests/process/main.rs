@@ -8,14 +8,29 @@ mod cli;
 mod crash;
 mod demo;
 mod replicas;
+mod sip_crash;
 mod webhooks_crash;
 
 use std::path::Path;
 
 use callplane_store::{Db, DbOptions};
+use callplane_testkit::process::Installation;
 
 pub fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_callplane"))
+}
+
+/// Runs `callplane admin ARGS` on the installation; its output.
+pub fn admin(install: &Installation, args: &[&str]) -> String {
+    let out = std::process::Command::new(bin())
+        .arg("--config")
+        .arg(&install.config_file)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Workers that take over expired leases quickly (the crash tests wait on them).

@@ -47,6 +47,8 @@ pub struct CallView {
     /// The workspace's number (the caller ID of an outbound call).
     pub phone_number_id: Option<String>,
     pub contact_id: Option<String>,
+    /// The campaign whose dialer placed it.
+    pub campaign_id: Option<String>,
     pub from: String,
     pub to: String,
     pub provider: String,
@@ -154,6 +156,7 @@ impl From<&Call> for CallView {
             agent_id: c.agent_id.clone(),
             phone_number_id: c.phone_number_id.clone(),
             contact_id: c.contact_id.clone(),
+            campaign_id: c.campaign_id.clone(),
             from: c.from_e164.clone(),
             to: c.to_e164.clone(),
             provider: c.provider.clone(),

@@ -68,6 +68,8 @@ pub struct CampaignView {
     /// Call statuses that are retried: `busy`, `no-answer`, `failed`.
     pub retry_on: Vec<String>,
     pub start_at: Option<String>,
+    /// The SIP trunk the campaign dials through (none: the workspace's provider).
+    pub sip_trunk_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub started_at: Option<String>,
@@ -106,6 +108,7 @@ impl CampaignView {
             retry_delay_secs: c.retry_delay_secs,
             retry_on: c.retry_on.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             start_at: c.start_at.map(rfc3339),
+            sip_trunk_id: c.sip_trunk_id.clone(),
             created_at: rfc3339(c.created_at),
             updated_at: rfc3339(c.updated_at),
             started_at: c.started_at.map(rfc3339),
@@ -132,6 +135,10 @@ pub struct CampaignRequest {
     /// RFC 3339; starting before then schedules the campaign. `null` clears it.
     #[schema(value_type = Option<String>)]
     pub start_at: Option<Value>,
+    /// A SIP trunk of the workspace to dial through (priced at the SIP/BYOC flat
+    /// rate); `null` clears it.
+    #[schema(value_type = Option<String>)]
+    pub sip_trunk_id: Option<Value>,
 }
 
 impl CampaignRequest {
@@ -141,6 +148,12 @@ impl CampaignRequest {
             Some(Value::Null) => Some(None),
             Some(Value::String(s)) => Some(parse_time("start_at", &Some(s))?),
             Some(_) => return Err(ApiError::invalid("start_at", "must be an RFC 3339 time or null")),
+        };
+        let sip_trunk_id = match self.sip_trunk_id {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s)),
+            Some(_) => return Err(ApiError::invalid("sip_trunk_id", "must be a trunk id or null")),
         };
         Ok(Input {
             name: self.name,
@@ -155,6 +168,7 @@ impl CampaignRequest {
             retry_delay_secs: self.retry_delay_secs,
             retry_on: self.retry_on,
             start_at,
+            sip_trunk_id,
         })
     }
 }

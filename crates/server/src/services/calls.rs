@@ -179,7 +179,9 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
         drop(tx);
         return sip_calls::wait_ended(scope, id).await;
     }
-    let talked = call.answered_at.map_or(0, |at| simulated_secs(state, now - at).clamp(0, call.max_seconds));
+    // A SIP call's time is real time; the simulated carrier's may run faster.
+    let since = |at: i64| if sip { (now - at) / 1000 } else { simulated_secs(state, now - at) };
+    let talked = call.answered_at.map_or(0, |at| since(at).clamp(0, call.max_seconds));
     if call.answered_at.is_some() && !sip {
         call_outputs::record(&mut tx, &call, talked, talked, scope.workspace_name(), now).await?;
     }
@@ -256,9 +258,9 @@ pub async fn receive(state: &AppState, from: &str, to: &str) -> ApiResult<Call> 
 pub enum Via {
     /// The simulated carrier: the call worker plays its script out.
     Simulated,
-    /// A SIP trunk: the process that answered carries it; `deadline` (ms) is when the
-    /// call worker ends it if that process is gone.
-    Sip { deadline: i64 },
+    /// A SIP trunk: the process that answered carries it, renewing its lease; the call
+    /// worker ends it if that process is gone when the lease (`lease_until`, ms) ends.
+    Sip { lease_until: i64 },
 }
 
 /// An inbound call let in: the call (ringing for SIP; refused calls have ended), and
@@ -349,8 +351,8 @@ pub async fn admit(
             detail: Some("the account's wallet cannot cover a minute"),
             ..ended("failed", "insufficient_funds", None)
         }),
-        (false, Via::Sip { deadline }) => {
-            Some(Step { status: "ringing", next_step_at: Some(deadline), ..Step::default() })
+        (false, Via::Sip { lease_until }) => {
+            Some(Step { status: "ringing", next_step_at: Some(lease_until), ..Step::default() })
         }
         (false, Via::Simulated) => None,
     };

@@ -39,6 +39,9 @@ pub struct Input {
     pub retry_on: Option<Vec<String>>,
     /// `Some(None)` clears a start time.
     pub start_at: Option<Option<i64>>,
+    /// A SIP trunk of the workspace to dial through; `Some(None)` clears it (the
+    /// workspace's provider decides again).
+    pub sip_trunk_id: Option<Option<String>>,
 }
 
 /// Who a campaign calls: contacts with a tag and/or matching a search (taken when the
@@ -124,6 +127,20 @@ async fn settle_fields(
     if agents::get(&mut read, &agent_id).await?.is_none() {
         return Err(ApiError::invalid("agent_id", "is not an agent of this workspace"));
     }
+    let sip_trunk_id = match (&input.sip_trunk_id, base) {
+        (Some(Some(id)), _) => {
+            let trunk = callplane_store::product::sip_trunks::get(&mut read, id)
+                .await?
+                .ok_or_else(|| ApiError::invalid("sip_trunk_id", "is not a SIP trunk of this workspace"))?;
+            if !crate::services::sip_calls::has_outbound_gateway(&trunk) {
+                return Err(ApiError::invalid("sip_trunk_id", "the trunk has no outbound gateway"));
+            }
+            Some(trunk.id)
+        }
+        (Some(None), _) => None,
+        (None, Some(b)) => b.sip_trunk_id.clone(),
+        (None, None) => None,
+    };
     if let Some(ids) = &input.number_ids {
         if ids.is_empty() || ids.len() > 50 {
             return Err(ApiError::invalid("number_ids", "must name 1 to 50 numbers of the workspace"));
@@ -240,6 +257,7 @@ async fn settle_fields(
         retry_delay_secs,
         retry_on,
         start_at,
+        sip_trunk_id,
     };
     Ok((f, list))
 }
@@ -259,6 +277,7 @@ struct OwnedFields {
     retry_delay_secs: i64,
     retry_on: String,
     start_at: Option<i64>,
+    sip_trunk_id: Option<String>,
 }
 
 impl OwnedFields {
@@ -279,6 +298,7 @@ impl OwnedFields {
             retry_delay_secs: self.retry_delay_secs,
             retry_on: &self.retry_on,
             start_at: self.start_at,
+            sip_trunk_id: self.sip_trunk_id.as_deref(),
         }
     }
 }

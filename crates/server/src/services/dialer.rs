@@ -216,8 +216,9 @@ async fn dial_campaign(state: &AppState, region: &RegionDb, a: &Active, in_fligh
                 contact_id: Some(at.contact_id.clone()),
                 idempotency_key: Some(attempt_key(&a.id, &at.contact_id, at.attempt)),
                 campaign_id: Some(a.id.clone()),
-                // The workspace's provider decides; on SIP/BYOC its preferred trunk.
-                sip_trunk_id: None,
+                // The campaign's trunk, else the workspace's provider decides (on
+                // SIP/BYOC, its preferred trunk).
+                sip_trunk_id: campaign.sip_trunk_id.clone(),
             };
             let scope = &scope;
             async move {

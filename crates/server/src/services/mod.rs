@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod numbers;
 pub mod roles;
 pub mod sip_calls;
+pub mod sip_registrations;
 pub mod sip_trunks;
 pub mod team;
 pub mod telephony;

@@ -3,12 +3,14 @@
 //! gateways, and turns what the SIP user agent reports into the same call steps,
 //! wallet steps and events a simulated call takes.
 //!
-//! A SIP call lives in the process carrying it, so its durable state carries a
-//! deadline instead of a script: `next_step_at` is when the call must have ended (ring
-//! timeout plus its limit plus a grace). The call worker claims a queued SIP call by
-//! moving it to ringing (one process wins), and ends a call whose deadline passed
-//! while no process carries it (the process died): failed, `interrupted`, charged for
-//! the time it may have talked.
+//! A SIP call lives in the process carrying it, so its durable state carries a lease
+//! instead of a script: `next_step_at` is when the lease ends, and the carrying
+//! process renews the leases of its calls every third of `workers.lease_secs`. The
+//! call worker claims a queued SIP call by moving it to ringing (one process wins),
+//! and ends a call whose lease ran out while no process carries it (the process
+//! died): failed, `interrupted`, charged for the time it may have talked. A renewal
+//! also tells the carrier which of its calls ended elsewhere (canceled through
+//! another replica): those are hung up.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -34,9 +36,10 @@ use crate::services::sip_trunks::{in_cidr, sealed_for, Gateway};
 use crate::services::{call_outputs, campaigns, events, wallet};
 use crate::state::AppState;
 
-/// How long after its limit a call's deadline falls: the BYE's round trip and the
-/// final writes fit well within it.
-const DEADLINE_GRACE_MS: i64 = 60_000;
+/// How long a SIP call's lease lasts (ms).
+fn lease_ms(state: &AppState) -> i64 {
+    state.config.workers.lease_secs.max(1) * 1000
+}
 
 /// The SIP user agent of this process and what it says when a call is answered.
 pub struct Sip {
@@ -45,22 +48,71 @@ pub struct Sip {
     pub prompt: Arc<[i16]>,
 }
 
-/// The SIP calls this process carries: a token per call that hangs it up.
+/// The SIP calls this process carries: where each lives (to renew its lease) and a
+/// token that hangs it up.
 #[derive(Default)]
-pub struct Live(Mutex<HashMap<String, CancellationToken>>);
+pub struct Live(Mutex<HashMap<String, LiveCall>>);
+
+struct LiveCall {
+    token: CancellationToken,
+    region: RegionDb,
+    work: Work,
+}
 
 impl Live {
-    fn insert(&self, call_id: &str) -> CancellationToken {
+    fn insert(&self, region: &RegionDb, w: &Work) -> CancellationToken {
         let token = CancellationToken::new();
-        self.0.lock().expect("never poisoned").insert(call_id.to_owned(), token.clone());
+        let carried = LiveCall { token: token.clone(), region: region.clone(), work: w.clone() };
+        self.0.lock().expect("never poisoned").insert(w.id.clone(), carried);
         token
     }
     fn remove(&self, call_id: &str) {
         self.0.lock().expect("never poisoned").remove(call_id);
     }
     fn get(&self, call_id: &str) -> Option<CancellationToken> {
-        self.0.lock().expect("never poisoned").get(call_id).cloned()
+        self.0.lock().expect("never poisoned").get(call_id).map(|c| c.token.clone())
     }
+    /// The live calls, by region database and workspace.
+    fn by_workspace(&self) -> Vec<(RegionDb, Work, Vec<String>)> {
+        let mut groups: HashMap<(String, String), (RegionDb, Work, Vec<String>)> = HashMap::new();
+        for (id, c) in self.0.lock().expect("never poisoned").iter() {
+            let key = (c.region.url().to_owned(), c.work.workspace_id.clone());
+            let group = groups
+                .entry(key)
+                .or_insert_with(|| (c.region.clone(), Work { id: String::new(), ..c.work.clone() }, Vec::new()));
+            group.2.push(id.clone());
+        }
+        groups.into_values().collect()
+    }
+}
+
+/// Renews the leases of the calls this process carries, for as long as it runs; hangs
+/// up those that ended elsewhere.
+pub async fn keep_leases(state: AppState) {
+    let every = Duration::from_millis((lease_ms(&state) / 3).max(100) as u64);
+    loop {
+        tokio::time::sleep(every).await;
+        for (region, w, ids) in state.sip_live.by_workspace() {
+            if let Err(e) = renew(&state, &region, &w, &ids).await {
+                tracing::warn!(workspace = %w.workspace_id, error = %e.detail, "renewing SIP call leases");
+            }
+        }
+    }
+}
+
+async fn renew(state: &AppState, region: &RegionDb, w: &Work, ids: &[String]) -> ApiResult<()> {
+    let until = state.now() + lease_ms(state);
+    let mut tx = calls::begin_work(region, w).await?;
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let live = calls::renew_leases(&mut tx, &refs, until).await?;
+    tx.commit().await?;
+    for id in ids.iter().filter(|id| !live.contains(id)) {
+        // Ended elsewhere (or just now here): hanging up an ended call does nothing.
+        if let Some(token) = state.sip_live.get(id) {
+            token.cancel();
+        }
+    }
+    Ok(())
 }
 
 /// Starts the SIP user agent when `[sip] listen` is set; answers where inbound INVITEs
@@ -133,8 +185,21 @@ pub async fn check_trunk(
     sip.cloned().ok_or_else(|| ApiError::invalid("sip_trunk_id", "the telephony catalog offers no SIP/BYOC provider"))
 }
 
-/// The outbound gateway calls go through: the lowest priority of every trunk's
-/// outbound gateways (the oldest trunk first among equals).
+/// Whether calls can go out through the trunk.
+pub fn has_outbound_gateway(trunk: &sip_trunks::Trunk) -> bool {
+    !outbound_gateways(trunk).is_empty()
+}
+
+/// A trunk's outbound gateways in the order calls try them (lowest priority first).
+fn outbound_gateways(trunk: &sip_trunks::Trunk) -> Vec<Gateway> {
+    let mut gateways: Vec<Gateway> = serde_json::from_str(&trunk.gateways).unwrap_or_default();
+    gateways.retain(|g| g.outbound);
+    gateways.sort_by_key(|g| g.priority);
+    gateways
+}
+
+/// The trunk calls go through and its first gateway: the lowest priority of every
+/// trunk's outbound gateways (the oldest trunk first among equals).
 fn outbound_gateway(trunks: &[sip_trunks::Trunk]) -> Option<(&sip_trunks::Trunk, Gateway)> {
     let mut best: Option<(&sip_trunks::Trunk, Gateway)> = None;
     let mut ordered: Vec<&sip_trunks::Trunk> = trunks.iter().collect();
@@ -178,9 +243,9 @@ pub async fn wait_ended(scope: &Scope, call_id: &str) -> ApiResult<Call> {
 pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) -> ApiResult<()> {
     let now = state.now();
     if state.sip_live.get(&call.id).is_some() {
-        // Carried here, past a deadline only an injected clock jumps over: push it on.
+        // Carried here, its renewal late: renew it now.
         let mut tx = calls::begin_work(region, w).await?;
-        calls::postpone(&mut tx, &call.id, &call.status, now + DEADLINE_GRACE_MS).await?;
+        calls::postpone(&mut tx, &call.id, &call.status, now + lease_ms(state)).await?;
         tx.commit().await?;
         return Ok(());
     }
@@ -190,9 +255,8 @@ pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) ->
                 .await;
         };
         let ring = state.config.sip.ring_timeout_secs as i64 * 1000;
-        let deadline = now + ring + call.max_seconds * 1000 + DEADLINE_GRACE_MS;
         let mut tx = calls::begin_work(region, w).await?;
-        let claim = Step { status: "ringing", next_step_at: Some(deadline), ..Step::default() };
+        let claim = Step { status: "ringing", next_step_at: Some(now + lease_ms(state)), ..Step::default() };
         if !calls::advance(&mut tx, &call.id, "queued", &claim, now).await? {
             return Ok(());
         }
@@ -208,7 +272,7 @@ pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) ->
         let pinned = call.sip.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
         let pinned = pinned.as_ref().and_then(|j| j["trunk_id"].as_str());
         let trunks: Vec<_> = trunks.into_iter().filter(|t| pinned.is_none_or(|id| id == t.id)).collect();
-        let Some((trunk, gateway)) = outbound_gateway(&trunks) else {
+        let Some((trunk, _)) = outbound_gateway(&trunks) else {
             return finish_without_media(
                 state,
                 region,
@@ -232,7 +296,9 @@ pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) ->
             format!("{}{}{digits}", trunk.tech_prefix, if trunk.leading_plus { "+" } else { "" })
         };
         let dial = Dial {
-            gateway: format!("{}:{}", gateway.host, gateway.port),
+            gateways: outbound_gateways(trunk).iter().map(|g| format!("{}:{}", g.host, g.port)).collect(),
+            proxy: trunk.outbound_proxy.clone(),
+            failover_after: Duration::from_millis(state.config.sip.failover_after_ms),
             to_user: number(&call.to_e164),
             from_user: call.from_e164.trim_start_matches('+').to_owned(),
             from_domain: trunk.from_domain.clone(),
@@ -242,7 +308,7 @@ pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) ->
             talk_limit: Duration::from_secs(call.max_seconds.max(1) as u64),
             prompt: sip.prompt.clone(),
         };
-        let token = state.sip_live.insert(&call.id);
+        let token = state.sip_live.insert(region, w);
         let mut placed = sip.agent.dial(dial);
         let mut events = std::mem::replace(&mut placed.events, mpsc::unbounded_channel().1);
         let (state, region_db, w) = (state.clone(), region.clone(), w.clone());
@@ -389,7 +455,7 @@ async fn answered(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<Op
     let now = state.now();
     let step = Step {
         status: "in-progress",
-        next_step_at: Some(now + limit * 1000 + DEADLINE_GRACE_MS),
+        next_step_at: Some(now + lease_ms(state)),
         answered_at: Some(now),
         max_seconds: Some(limit),
         held: Some(held),
@@ -536,7 +602,8 @@ async fn end_call(
             calls::save_recording(&mut tx, &call.id, wav).await?;
         }
     }
-    let moved = calls::advance(&mut tx, &call.id, &call.status, step, now).await?;
+    // A call already ended (canceled through another replica) keeps its ending.
+    let moved = !call.has_ended() && calls::advance(&mut tx, &call.id, &call.status, step, now).await?;
     let after = calls::get(&mut tx, &call.id).await?.ok_or_else(ApiError::not_found)?;
     let (told, campaign_moved) = match moved {
         true => (events::call_changed(&mut tx, &after, now).await?, campaigns::call_ended(&mut tx, &after, now).await?),
@@ -582,7 +649,8 @@ async fn admit(state: AppState, inc: Incoming) {
         Ok(Routed::Admitted(a)) => {
             let Some(sip) = state.sip.get() else { return };
             let (events_tx, events_rx) = mpsc::unbounded_channel();
-            let token = state.sip_live.insert(&a.call.id);
+            let Some(region) = state.regions.get(&a.region).map(|r| r.db.clone()) else { return };
+            let token = state.sip_live.insert(&region, &a.work);
             let prompt = match a.call.agent_id {
                 Some(_) => sip.prompt.clone(),
                 None => callplane_telephony::media::tone(660.0, 2_000).into(),
@@ -595,7 +663,7 @@ async fn admit(state: AppState, inc: Incoming) {
                 events: events_tx,
                 hangup: token.clone(),
             };
-            (Some((a, events_rx, token)), Decision::Answer(answering))
+            (Some((a, events_rx, token, region)), Decision::Answer(answering))
         }
         Err(e) => {
             tracing::warn!(sip_call_id, error = %e.detail, "routing an inbound SIP call");
@@ -605,8 +673,7 @@ async fn admit(state: AppState, inc: Incoming) {
     if decide.send(decision).is_err() {
         tracing::debug!(sip_call_id, "the caller gave up before the decision");
     }
-    if let Some((a, mut events, token)) = admitted {
-        let Some(region) = state.regions.get(&a.region).map(|r| r.db.clone()) else { return };
+    if let Some((a, mut events, token, region)) = admitted {
         let inner = token.clone();
         carry(&state, &region, &a.work, &sip_call_id, &mut events, token, move || inner.cancel(), true).await;
     }
@@ -639,10 +706,8 @@ async fn route_inbound(state: &AppState, source: IpAddr, to_user: &str, from_use
         return Ok(Routed::Refuse(403, "Forbidden"));
     }
     let from = e164_of(from_user).unwrap_or_else(|| from_user.chars().take(64).collect());
-    let ring = state.config.sip.ring_timeout_secs as i64 * 1000;
-    let longest = state.config.agents.max_call_seconds_limit * 1000;
-    let deadline = state.now() + ring + longest + DEADLINE_GRACE_MS;
-    Ok(Routed::Admitted(Box::new(call_service::admit(state, &from, &held, Via::Sip { deadline }).await?)))
+    let lease_until = state.now() + lease_ms(state);
+    Ok(Routed::Admitted(Box::new(call_service::admit(state, &from, &held, Via::Sip { lease_until }).await?)))
 }
 
 /// The E.164 form of a SIP user part (`+919876543210`, `919876543210`), if it is one.

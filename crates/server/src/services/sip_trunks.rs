@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::services::audit::Auditor;
 use crate::state::AppState;
 
@@ -89,8 +89,24 @@ pub struct TrunkView {
     pub dtmf_mode: String,
     pub username: Option<String>,
     pub password_set: bool,
+    /// Where a registration trunk's registration stands (none for other kinds).
+    pub registration: Option<RegistrationView>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Where a registration stands, as the process keeping it last wrote.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RegistrationView {
+    /// `pending`, `registered`, `refused` (the registrar answered `code`),
+    /// `unreachable` or `failed` (`detail` says why).
+    pub status: String,
+    pub code: Option<u16>,
+    pub detail: Option<String>,
+    /// The binding's lifetime the registrar granted.
+    pub expires_secs: Option<u32>,
+    /// When it was last written.
+    pub at: Option<String>,
 }
 
 impl From<&Trunk> for TrunkView {
@@ -108,6 +124,15 @@ impl From<&Trunk> for TrunkView {
             dtmf_mode: t.dtmf_mode.clone(),
             username: t.username.clone(),
             password_set: t.password_sealed.is_some(),
+            registration: (t.kind == "registration").then(|| {
+                t.registration.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or(RegistrationView {
+                    status: "pending".into(),
+                    code: None,
+                    detail: None,
+                    expires_secs: None,
+                    at: None,
+                })
+            }),
             created_at: crate::api::views::rfc3339(t.created_at),
             updated_at: crate::api::views::rfc3339(t.updated_at),
         }
@@ -136,6 +161,7 @@ pub async fn create(state: &AppState, scope: &Scope, input: &TrunkInput) -> ApiR
         password_sealed: None,
         created_at: now,
         updated_at: now,
+        registration: None,
     };
     if input.name.is_none() {
         return Err(ApiError::invalid("name", "is required"));
@@ -150,6 +176,7 @@ pub async fn create(state: &AppState, scope: &Scope, input: &TrunkInput) -> ApiR
         .record_product(&mut tx, "sip_trunk.created", ("sip_trunk", &t.id), None, Some(summary(&saved)))
         .await?;
     tx.commit().await?;
+    state.sip_trunks_changed.notify_one();
     Ok(saved)
 }
 
@@ -168,6 +195,7 @@ pub async fn update(state: &AppState, scope: &Scope, id: &str, input: &TrunkInpu
         .record_product(&mut tx, "sip_trunk.updated", ("sip_trunk", id), Some(before), Some(after))
         .await?;
     tx.commit().await?;
+    state.sip_trunks_changed.notify_one();
     Ok(saved)
 }
 
@@ -175,11 +203,19 @@ pub async fn delete(state: &AppState, scope: &Scope, id: &str) -> ApiResult<()> 
     let now = state.now();
     let mut tx = scope.begin().await?;
     let current = sip_trunks::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    let campaigns = sip_trunks::open_campaigns(&mut tx, id).await?;
+    if campaigns > 0 {
+        return Err(ApiError::new(
+            Code::TrunkInUse,
+            format!("{campaigns} campaign(s) that may still dial go through this trunk; choose another trunk for them first."),
+        ));
+    }
     sip_trunks::delete(&mut tx, id).await?;
     Auditor::for_scope(scope, now)
         .record_product(&mut tx, "sip_trunk.deleted", ("sip_trunk", id), Some(summary(&current)), None)
         .await?;
     tx.commit().await?;
+    state.sip_trunks_changed.notify_one();
     Ok(())
 }
 

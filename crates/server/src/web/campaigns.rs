@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use callplane_domain::campaign::WEEKDAYS;
 use callplane_domain::Permission;
 use callplane_store::product::campaigns::{self as store, Campaign};
-use callplane_store::product::{agents, phone_numbers};
+use callplane_store::product::{agents, phone_numbers, sip_trunks};
 use serde_json::{json, Value};
 
 use crate::api::views::rfc3339;
@@ -70,8 +70,15 @@ async fn list_page(dash: &Dash, scope: &WorkspaceScope, status: StatusCode, extr
         .into_iter()
         .map(|n| json!({ "id": n.id, "national": n.national }))
         .collect();
+    let trunks: Vec<Value> = sip_trunks::list(&mut conn)
+        .await?
+        .iter()
+        .filter(|t| crate::services::sip_calls::has_outbound_gateway(t))
+        .map(|t| json!({ "id": t.id, "name": t.name }))
+        .collect();
     drop(conn);
     let country = crate::services::agents::default_country(state, scope).await?;
+    ctx.insert("trunks".into(), json!(trunks));
     ctx.insert("campaigns".into(), json!(rows));
     ctx.insert("agents".into(), json!(agent_list));
     ctx.insert("numbers".into(), json!(numbers));
@@ -126,6 +133,7 @@ fn form_input(f: &FormPairs) -> ApiResult<Input> {
         retry_delay_secs: num("retry_delay_min")?.map(|m| m * 60),
         retry_on: Some(f.all("retry_on")),
         start_at: start_at.map(Some),
+        sip_trunk_id: Some(text("sip_trunk_id")),
     })
 }
 
@@ -154,6 +162,10 @@ async fn detail_page(
     let progress = svc::progress(&mut conn, id).await?;
     let agent = agents::get(&mut conn, &c.agent_id).await?.map(|a| a.name).unwrap_or_default();
     let targets = store::targets(&mut conn, id, None, RESULT_ROWS).await?;
+    let trunk = match &c.sip_trunk_id {
+        Some(t) => Some(sip_trunks::get(&mut conn, t).await?.map_or_else(|| format!("{t} (deleted)"), |t| t.name)),
+        None => None,
+    };
     drop(conn);
     let rows: Vec<Value> = targets
         .iter()
@@ -165,6 +177,7 @@ async fn detail_page(
         .collect();
     ctx.insert("c".into(), campaign_json(&c, &progress));
     ctx.insert("agent".into(), json!(agent));
+    ctx.insert("trunk".into(), json!(trunk));
     ctx.insert("results".into(), json!(rows));
     ctx.insert("more_results".into(), json!(progress.total > RESULT_ROWS));
     ctx.insert("live".into(), json!(matches!(c.status.as_str(), "running" | "scheduled")));

@@ -19,6 +19,9 @@ async fn sip_app() -> TestApp {
         c.sip.rtp_port_min = 20_000;
         c.sip.rtp_port_max = 29_998;
         c.sip.ring_timeout_secs = 10;
+        // Leases renewed every third of a second: a call ended elsewhere is hung up soon.
+        c.workers.lease_secs = 1;
+        c.webhooks.allow_private_targets = true;
     })
     .await
 }
@@ -276,13 +279,13 @@ async fn n2_an_inbound_invite_reaches_the_numbers_workspace_with_its_digits_and_
 }
 
 #[tokio::test]
-async fn n2_a_sip_call_left_behind_by_a_dead_process_is_ended_at_its_deadline_and_settled_once() {
+async fn n2_a_sip_call_left_behind_by_a_dead_process_is_ended_when_its_lease_runs_out_and_settled_once() {
     use callplane_server::services::calls as call_worker;
     use callplane_store::product::calls::{self as store_calls, NewCall, Step, Work};
     let app = sip_app().await;
     let (u, agent, _) = sip_workspace(&app, "sip-dead", "192.0.2.10:5060", "192.0.2.10/32").await;
     // What a process that died mid-call leaves: a SIP call answered 20 s ago, its
-    // deadline passed, a minute held in the wallet, and no process carrying it.
+    // lease run out, a minute held in the wallet, and no process carrying it.
     let now = app.state.now();
     let id = "call_left_behind";
     wallet::hold(&app.state, &u.account_id, &u.workspace_id, id, 90).await.unwrap();
@@ -327,4 +330,257 @@ async fn n2_a_sip_call_left_behind_by_a_dead_process_is_ended_at_its_deadline_an
     let w = app.get(&format!("/api/v1/accounts/{}/wallet", u.account_id), &u.token).await.expect(200);
     assert_eq!(w["balance"]["amount"], 100_000 - 90, "charged once");
     assert_eq!(w["reserved"]["amount"], 0);
+}
+
+/// Polls the campaign until it has completed.
+async fn campaign_done(app: &TestApp, u: &User, id: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + sipp::WAIT;
+    loop {
+        let c = app.get(&format!("{}/campaigns/{id}", ws_path(&u.workspace_id)), &u.token).await.expect(200);
+        if c["status"] == "completed" {
+            return c;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the campaign did not complete: {c}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn n2_p6_a_campaign_dials_through_its_own_sip_trunk_and_its_sip_calls_reach_webhooks() {
+    let app = sip_app().await;
+    // sipp answers two calls, echoes for a second, then hangs up each.
+    let peer = sipp::spawn_calls("server-campaign", 2, &["-sf", "uas_far_bye.xml", "-rtp_echo", "-d", "1000"]);
+    sipp::ready().await;
+    let (u, agent, _) = sip_workspace(&app, "sip-campaign", &peer.sip.to_string(), "127.0.0.1/32").await;
+    let ws = ws_path(&u.workspace_id);
+    let trunk = app.get(&format!("{ws}/sip-trunks"), &u.token).await.expect(200)["data"][0].clone();
+    let trunk_id = trunk["id"].as_str().unwrap().to_owned();
+    // The workspace's preferred gateway is elsewhere (an address nothing answers at):
+    // only the campaign's own trunk reaches sipp.
+    let mut gateways = trunk["gateways"].clone();
+    gateways[0]["priority"] = json!(5);
+    app.patch(&format!("{ws}/sip-trunks/{trunk_id}"), &u.token, json!({ "gateways": gateways })).await.expect(200);
+    app.post(
+        &format!("{ws}/sip-trunks"),
+        &u.token,
+        json!({ "name": "Preferred elsewhere", "gateways": [{ "host": "192.0.2.99", "priority": 0 }] }),
+    )
+    .await
+    .expect(201);
+    let receiver = callplane_testkit::receiver::Receiver::start().await;
+    app.post(
+        &format!("{ws}/webhooks"),
+        &u.token,
+        json!({ "url": receiver.url("/hook"), "event_types": ["call.ringing", "call.started", "call.ended"] }),
+    )
+    .await
+    .expect(201);
+    for phone in ["+919812345671", "+919812345672"] {
+        app.post(&format!("{ws}/contacts"), &u.token, json!({ "phone": phone, "tags": ["sip"] })).await.expect(201);
+    }
+    let numbers = app.get(&format!("{ws}/phone-numbers"), &u.token).await.expect(200);
+    let body = json!({
+        "name": "Over the trunk", "agent_id": agent, "number_ids": [numbers["data"][0]["id"]],
+        "audience": { "tag": "sip" }, "timezone": "UTC", "max_concurrency": 2, "calls_per_second": 2,
+        "window": { "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "00:00" },
+        "sip_trunk_id": trunk_id,
+    });
+    let campaign = app.post(&format!("{ws}/campaigns"), &u.token, body.clone()).await.expect(201);
+    assert_eq!(campaign["sip_trunk_id"], trunk_id.as_str());
+    let id = campaign["id"].as_str().unwrap();
+
+    // Another workspace can neither dial through the trunk nor see it.
+    let other = app.signup(&email("sip-campaign-b"), "Other").await;
+    let theirs = ws_path(&other.workspace_id);
+    app.get(&format!("{theirs}/sip-trunks/{trunk_id}"), &other.token).await.expect_problem(404, "not_found");
+    let res = app.post(&format!("{theirs}/campaigns"), &other.token, body).await;
+    res.expect_problem(422, "validation_failed");
+    // A trunk a campaign may still dial through cannot be deleted.
+    app.delete(&format!("{ws}/sip-trunks/{trunk_id}"), &u.token, json!({})).await.expect_problem(409, "trunk_in_use");
+
+    app.post(&format!("{ws}/campaigns/{id}/start"), &u.token, json!({})).await.expect(200);
+    let done = campaign_done(&app, &u, id).await;
+    assert_eq!(done["progress"]["answered"], 2, "{done}");
+    assert_eq!(peer.exit_code().await, 0, "sipp took both calls cleanly");
+    let calls = app.get(&format!("{ws}/calls"), &u.token).await.expect(200);
+    let calls = calls["data"].as_array().unwrap();
+    assert_eq!(calls.len(), 2);
+    let mut ids = Vec::new();
+    for c in calls {
+        let call = ended(&app, &u, c["id"].as_str().unwrap()).await;
+        assert_eq!((call["status"].as_str(), call["provider"].as_str()), (Some("completed"), Some("sip")), "{call}");
+        assert_eq!(call["campaign_id"], id);
+        assert_eq!(call["sip"]["code"], 200);
+        assert_eq!(call["cost"]["amount"], 90, "the SIP/BYOC flat rate");
+        ids.push(call["id"].as_str().unwrap().to_owned());
+    }
+
+    // Each SIP call's lifecycle reached the webhook: ringing, started, ended.
+    let got = receiver.wait_for("/hook", 6, sipp::WAIT).await;
+    for call in &ids {
+        let mut types: Vec<String> = got
+            .iter()
+            .map(|r| r.json())
+            .filter(|e| e["data"]["call"]["id"] == call.as_str())
+            .map(|e| e["type"].as_str().unwrap().to_owned())
+            .collect();
+        types.sort();
+        assert_eq!(types, ["call.ended", "call.ringing", "call.started"], "{call}");
+    }
+    let ended_event = got.iter().map(|r| r.json()).find(|e| e["type"] == "call.ended").unwrap();
+    assert_eq!(ended_event["data"]["call"]["status"], "completed", "{ended_event}");
+
+    // Once the campaign is done, the trunk may go.
+    app.delete(&format!("{ws}/sip-trunks/{trunk_id}"), &u.token, json!({})).await.expect(204);
+}
+
+#[tokio::test]
+async fn n2_an_inbound_call_to_a_number_without_an_agent_is_answered_with_a_tone_and_recorded_as_no_agent() {
+    let app = sip_app().await;
+    let ours = app.state.sip.get().expect("serving SIP").agent.local_addr().to_string();
+    let (u, _, number) = sip_workspace(&app, "in-no-agent", "192.0.2.10:5060", "127.0.0.0/8").await;
+    let ws = ws_path(&u.workspace_id);
+    let numbers = app.get(&format!("{ws}/phone-numbers"), &u.token).await.expect(200);
+    let number_id = numbers["data"][0]["id"].as_str().unwrap();
+    app.patch(&format!("{ws}/phone-numbers/{number_id}"), &u.token, json!({ "agent_id": null })).await.expect(200);
+
+    let caller =
+        sipp::spawn("server-no-agent", &["-sf", "uac_stream_ulaw.xml", "-s", number.trim_start_matches('+'), &ours]);
+    assert_eq!(caller.exit_code().await, 0, "answered, streamed and hung up cleanly");
+    let listed = app.get(&format!("{ws}/calls"), &u.token).await.expect(200);
+    let id = listed["data"][0]["id"].as_str().expect("the inbound call is recorded").to_owned();
+    let call = ended(&app, &u, &id).await;
+    assert_eq!(call["direction"], "inbound");
+    assert_eq!(call["agent_id"], Value::Null);
+    assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["end_reason"], "no_agent", "a clear outcome: {call}");
+    assert_eq!(call["sip"]["code"], 200);
+    assert!(call["sip"]["packets_sent"].as_u64().unwrap() >= 90, "the 2 s tone went out: {}", call["sip"]);
+    assert_eq!(call["cost"]["amount"], 90, "priced like any inbound SIP call");
+}
+
+#[tokio::test]
+async fn n2_a_sip_call_canceled_through_another_replica_is_hung_up_by_the_process_carrying_it() {
+    use callplane_store::product::calls::{self as store_calls, Step, Work};
+    let app = sip_app().await;
+    let peer = sipp::spawn("server-remote-cancel", &["-sf", "uas_echo.xml", "-rtp_echo"]);
+    sipp::ready().await;
+    let (u, agent, _) = sip_workspace(&app, "sip-remote-cancel", &peer.sip.to_string(), "127.0.0.1/32").await;
+    let ws = ws_path(&u.workspace_id);
+    let placed = app
+        .post(&format!("{ws}/calls"), &u.token, json!({ "agent_id": agent, "to": "+919812345678" }))
+        .await
+        .expect(201);
+    let id = placed["id"].as_str().unwrap().to_owned();
+    let deadline = tokio::time::Instant::now() + sipp::WAIT;
+    loop {
+        let call = app.get(&format!("{ws}/calls/{id}"), &u.token).await.expect(200);
+        if call["status"] == "in-progress" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never answered: {call}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut conn = app.state.db.conn().await.unwrap();
+    let region_id = callplane_store::fixtures::region_of(&mut conn, &u.workspace_id).await.unwrap().unwrap();
+    drop(conn);
+    let region = app.state.regions.get(&region_id).unwrap().db.clone();
+    let w = Work { workspace_id: u.workspace_id.clone(), account_id: u.account_id.clone(), id: id.clone() };
+    let lease = || async {
+        let mut tx = store_calls::begin_work(&region, &w).await.unwrap();
+        store_calls::get(&mut tx, &id).await.unwrap().unwrap().next_step_at.expect("a lease")
+    };
+    // Its lease (one second here) is renewed while it talks (the test's clock moves
+    // only when told to).
+    let first = lease().await;
+    app.clock.advance(2_000);
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let renewed = lease().await;
+    assert!(renewed > first + 1_500, "the lease moved on: {first} → {renewed}");
+    assert!(renewed > app.state.now(), "and is not over");
+
+    // Another replica cancels it: the row ends there, this process is not told.
+    let mut tx = store_calls::begin_work(&region, &w).await.unwrap();
+    let canceled = Step {
+        status: "canceled",
+        duration_secs: Some(1),
+        billed_minutes: Some(1),
+        cost: Some(90),
+        end_reason: Some("canceled"),
+        ..Step::default()
+    };
+    assert!(store_calls::advance(&mut tx, &id, "in-progress", &canceled, app.state.now()).await.unwrap());
+    tx.commit().await.unwrap();
+
+    assert_eq!(peer.exit_code().await, 0, "the carrying process sent BYE at its next renewal");
+    let deadline = tokio::time::Instant::now() + sipp::WAIT;
+    let call = loop {
+        let call = app.get(&format!("{ws}/calls/{id}"), &u.token).await.expect(200);
+        if call["sip"]["hung_up_by"] == "agent" {
+            break call;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the hang-up was not recorded: {call}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(call["status"], "canceled", "the other replica's ending stands: {call}");
+    assert_eq!(call["duration_secs"], 1);
+    assert!(call["sip"]["packets_received"].as_u64().unwrap() > 0, "its media facts are kept");
+}
+
+/// Polls a trunk until its registration is no longer pending.
+async fn registration(app: &TestApp, u: &User, trunk: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + sipp::WAIT;
+    loop {
+        let t = app.get(&format!("{}/sip-trunks/{trunk}", ws_path(&u.workspace_id)), &u.token).await.expect(200);
+        if t["registration"]["status"] != "pending" {
+            return t;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the registration stayed pending: {t}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn n2_a_registration_trunk_registers_with_its_registrar_and_shows_where_it_stands() {
+    let app = sip_app().await;
+    let args = ["-sf", "registrar.xml", "-set", "authuser", "trunk", "-set", "authpass", "s3cret"];
+    let registrar = sipp::spawn("server-registrar", &args);
+    sipp::ready().await;
+    let u = app.signup(&email("sip-register"), "Registering").await;
+    let ws = ws_path(&u.workspace_id);
+    let trunk = |port: u16, password: &str| {
+        json!({
+            "name": "Registered carrier", "kind": "registration", "username": "trunk", "password": password,
+            "gateways": [{ "host": "127.0.0.1", "port": port }],
+        })
+    };
+    let created = app.post(&format!("{ws}/sip-trunks"), &u.token, trunk(registrar.sip.port(), "s3cret")).await;
+    let created = created.expect(201);
+    assert_eq!(created["registration"]["status"], "pending");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let t = registration(&app, &u, &id).await;
+    assert_eq!(t["registration"]["status"], "registered", "{t}");
+    assert_eq!(t["registration"]["code"], 200);
+    assert_eq!(t["registration"]["expires_secs"], 60, "what the registrar granted");
+    assert!(!t.to_string().contains("s3cret"), "the password never shows");
+    let other = app.signup(&email("sip-register-b"), "Other").await;
+    let theirs = ws_path(&other.workspace_id);
+    app.get(&format!("{theirs}/sip-trunks/{id}"), &other.token).await.expect_problem(404, "not_found");
+    // Deleting the trunk removes the binding (REGISTER with Expires: 0).
+    app.delete(&format!("{ws}/sip-trunks/{id}"), &u.token, json!({})).await.expect(204);
+    let (code, messages) = registrar.finish().await;
+    assert_eq!(code, 0, "registered, then removed: {messages}");
+    assert!(messages.contains("Expires: 0"));
+
+    // A wrong password: the registrar's 403 is what the trunk shows.
+    let registrar = sipp::spawn("server-registrar-bad", &args);
+    sipp::ready().await;
+    let created = app.post(&format!("{ws}/sip-trunks"), &u.token, trunk(registrar.sip.port(), "wrong")).await;
+    let id = created.expect(201)["id"].as_str().unwrap().to_owned();
+    let t = registration(&app, &u, &id).await;
+    assert_eq!(
+        (t["registration"]["status"].as_str(), t["registration"]["code"].as_u64()),
+        (Some("refused"), Some(403))
+    );
+    drop(registrar);
 }

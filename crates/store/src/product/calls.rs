@@ -434,6 +434,33 @@ pub async fn recording(ex: &mut impl InWorkspace, call_id: &str) -> Result<Optio
 }
 
 /// Moves a call's next step (a SIP call's deadline) while it stays in `status`.
+/// Extends the leases of live SIP calls of one workspace to `until`; answers the ids
+/// that are still ringing or in progress (not one that ended elsewhere, e.g. canceled
+/// through another replica).
+pub async fn renew_leases(ex: &mut impl InWorkspace, ids: &[&str], until: i64) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pg = ex.is_postgres();
+    let ws = ex.workspace_id().to_owned();
+    let p = |n: usize| if pg { format!("${n}") } else { "?".to_owned() };
+    let list: Vec<String> = (0..ids.len()).map(|i| p(i + 3)).collect();
+    let sql = format!(
+        "UPDATE calls SET next_step_at = {until} WHERE workspace_id = {ws} AND id IN ({list})
+           AND status IN ('ringing', 'in-progress') RETURNING id",
+        until = p(1),
+        ws = p(2),
+        list = list.join(", ")
+    );
+    Ok(on!(ex, |c| {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(until).bind(&ws);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *c).await
+    })?)
+}
+
 pub async fn postpone(ex: &mut impl InWorkspace, id: &str, status: &str, at: i64) -> Result<()> {
     let ws = ex.workspace_id().to_owned();
     execute!(

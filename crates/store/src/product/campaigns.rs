@@ -35,13 +35,15 @@ pub struct Campaign {
     pub updated_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    pub sip_trunk_id: Option<String>,
 }
 
 const COLUMNS: &str = "id, name, agent_id, status, pause_reason, audience_tag, audience_q, audience_list, timezone,
     CAST(window_days AS BIGINT) AS window_days, CAST(window_start AS BIGINT) AS window_start,
     CAST(window_end AS BIGINT) AS window_end, CAST(max_concurrency AS BIGINT) AS max_concurrency,
     CAST(calls_per_second AS BIGINT) AS calls_per_second, CAST(max_attempts AS BIGINT) AS max_attempts,
-    retry_delay_secs, retry_on, start_at, paced_until_us, started_by, created_at, updated_at, started_at, finished_at";
+    retry_delay_secs, retry_on, start_at, paced_until_us, started_by, created_at, updated_at, started_at, finished_at,
+    sip_trunk_id";
 
 /// What a campaign is made of (everything the user sets).
 #[derive(Debug, Clone)]
@@ -61,6 +63,9 @@ pub struct Fields<'a> {
     pub retry_delay_secs: i64,
     pub retry_on: &'a str,
     pub start_at: Option<i64>,
+    /// A SIP trunk of the workspace the campaign dials through (else the workspace's
+    /// provider decides).
+    pub sip_trunk_id: Option<&'a str>,
 }
 
 pub async fn create(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i64) -> Result<Campaign> {
@@ -70,8 +75,8 @@ pub async fn create(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i6
         "INSERT INTO campaigns (workspace_id, id, name, agent_id, status, audience_tag, audience_q, audience_list,
                                 timezone, window_days, window_start, window_end, max_concurrency, calls_per_second,
                                 max_attempts, retry_delay_secs, retry_on, start_at, paced_until_us, created_at,
-                                updated_at)
-         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $18)",
+                                updated_at, sip_trunk_id)
+         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $18, $19)",
         &ws,
         id,
         f.name,
@@ -89,7 +94,8 @@ pub async fn create(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i6
         f.retry_delay_secs,
         f.retry_on,
         f.start_at,
-        now
+        now,
+        f.sip_trunk_id
     )?;
     Ok(get(ex, id).await?.expect("the campaign was just inserted"))
 }
@@ -102,7 +108,7 @@ pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i6
         "UPDATE campaigns SET name = $3, agent_id = $4, audience_tag = $5, audience_q = $6, audience_list = $7,
                 timezone = $8, window_days = $9, window_start = $10, window_end = $11, max_concurrency = $12,
                 calls_per_second = $13, max_attempts = $14, retry_delay_secs = $15, retry_on = $16, start_at = $17,
-                updated_at = $18
+                updated_at = $18, sip_trunk_id = $19
          WHERE workspace_id = $1 AND id = $2",
         &ws,
         id,
@@ -121,7 +127,8 @@ pub async fn update(ex: &mut impl InWorkspace, id: &str, f: &Fields<'_>, now: i6
         f.retry_delay_secs,
         f.retry_on,
         f.start_at,
-        now
+        now,
+        f.sip_trunk_id
     )? > 0)
 }
 
