@@ -649,5 +649,30 @@ async fn n2_browser_add_a_sip_trunk_and_place_a_test_call_through_it_to_a_real_s
     let packets = b.text("#sip-packets").await;
     assert!(packets.contains("sent") && packets.contains("received"), "{packets}");
     assert_eq!(peer.exit_code().await, 0);
+
+    // A campaign may dial through the trunk: the new-campaign form offers it.
+    b.goto(&format!("{}/campaigns", app.base)).await;
+    b.click("#new-campaign summary").await;
+    b.click("#campaign-trunk option[value^='trk_']").await;
+    let chosen = b.text("#campaign-trunk option:checked").await;
+    assert_eq!(chosen.trim(), "SIP trunk Loopback carrier");
+
+    // A registration trunk shows where its registration stands.
+    let registrar = callplane_testkit::sipp::spawn(
+        "browser-registrar",
+        &["-sf", "registrar.xml", "-set", "authuser", "reguser", "-set", "authpass", "reg-s3cret"],
+    );
+    b.goto(&format!("{}/settings/telephony/sip", app.base)).await;
+    b.type_into("#add-trunk input[name=name]", "Registered carrier").await;
+    b.click("#add-trunk select[name=kind] option[value='registration']").await;
+    b.type_into("#add-trunk input[name=host]", "127.0.0.1").await;
+    b.set_value("#add-trunk input[name=port]", &registrar.sip.port().to_string()).await;
+    b.type_into("#add-trunk input[name=username]", "reguser").await;
+    b.type_into("#add-trunk input[name=password]", "reg-s3cret").await;
+    b.click("#add-trunk button[type=submit]").await;
+    b.expect_text(".notice", "Trunk Registered carrier added.").await;
+    reload_until(&b, &format!("{}/settings/telephony/sip", app.base), ".registration .status.active").await;
+    let status = b.text(".registration").await;
+    assert!(status.contains("registered") && status.contains("60 s"), "{status}");
     b.quit().await;
 }
