@@ -6,6 +6,8 @@
 use std::time::Duration;
 
 use callplane_server::services::wallet;
+use callplane_store::product::calls::Work;
+use callplane_store::regions::RegionDb;
 use callplane_telephony::media::{stereo_channel, tone_share};
 use callplane_testkit::sipp;
 use serde_json::{json, Value};
@@ -85,6 +87,38 @@ async fn ended(app: &TestApp, u: &User, id: &str) -> Value {
         assert!(tokio::time::Instant::now() < deadline, "the call did not end: {call}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A call placed to a sipp that answers, echoes and stays until hung up, once it is in
+/// progress: (sipp, user, workspace path, call id).
+async fn talking_call(app: &TestApp, tag: &str) -> (sipp::Sipp, User, String, String) {
+    let peer = sipp::spawn(tag, &["-sf", "uas_echo.xml", "-rtp_echo"]);
+    sipp::ready().await;
+    let (u, agent, _) = sip_workspace(app, tag, &peer.sip.to_string(), "127.0.0.1/32").await;
+    let ws = ws_path(&u.workspace_id);
+    let placed = app
+        .post(&format!("{ws}/calls"), &u.token, json!({ "agent_id": agent, "to": "+919812345678" }))
+        .await
+        .expect(201);
+    let id = placed["id"].as_str().unwrap().to_owned();
+    let deadline = tokio::time::Instant::now() + sipp::WAIT;
+    loop {
+        let call = app.get(&format!("{ws}/calls/{id}"), &u.token).await.expect(200);
+        if call["status"] == "in-progress" {
+            return (peer, u, ws, id);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never answered: {call}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The region database of the user's workspace and the call's work handle there.
+async fn region_work(app: &TestApp, u: &User, call_id: &str) -> (RegionDb, Work) {
+    let mut conn = app.state.db.conn().await.unwrap();
+    let region_id = callplane_store::fixtures::region_of(&mut conn, &u.workspace_id).await.unwrap().unwrap();
+    drop(conn);
+    let region = app.state.regions.get(&region_id).unwrap().db.clone();
+    (region, Work { workspace_id: u.workspace_id.clone(), account_id: u.account_id.clone(), id: call_id.into() })
 }
 
 async fn fetch(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
@@ -182,25 +216,8 @@ async fn n2_a_call_placed_through_the_api_goes_out_over_the_trunk_is_recorded_pr
 #[tokio::test]
 async fn n2_cancelling_a_sip_call_in_progress_hangs_it_up_and_charges_what_it_talked() {
     let app = sip_app().await;
-    // sipp answers and stays until we hang up.
-    let peer = sipp::spawn("server-cancel", &["-sf", "uas_echo.xml", "-rtp_echo"]);
-    sipp::ready().await;
-    let (u, agent, _) = sip_workspace(&app, "sip-cancel", &peer.sip.to_string(), "127.0.0.1/32").await;
-    let ws = ws_path(&u.workspace_id);
-    let placed = app
-        .post(&format!("{ws}/calls"), &u.token, json!({ "agent_id": agent, "to": "+919812345678" }))
-        .await
-        .expect(201);
-    let id = placed["id"].as_str().unwrap();
-    let deadline = tokio::time::Instant::now() + sipp::WAIT;
-    loop {
-        let call = app.get(&format!("{ws}/calls/{id}"), &u.token).await.expect(200);
-        if call["status"] == "in-progress" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never answered: {call}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (peer, u, ws, id) = talking_call(&app, "server-cancel").await;
+    let id = id.as_str();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let canceled = app.post(&format!("{ws}/calls/{id}/cancel"), &u.token, json!({})).await.expect(200);
     assert_eq!(canceled["status"], "canceled", "{canceled}");
@@ -281,7 +298,7 @@ async fn n2_an_inbound_invite_reaches_the_numbers_workspace_with_its_digits_and_
 #[tokio::test]
 async fn n2_a_sip_call_left_behind_by_a_dead_process_is_ended_when_its_lease_runs_out_and_settled_once() {
     use callplane_server::services::calls as call_worker;
-    use callplane_store::product::calls::{self as store_calls, NewCall, Step, Work};
+    use callplane_store::product::calls::{self as store_calls, NewCall, Step};
     let app = sip_app().await;
     let (u, agent, _) = sip_workspace(&app, "sip-dead", "192.0.2.10:5060", "192.0.2.10/32").await;
     // What a process that died mid-call leaves: a SIP call answered 20 s ago, its
@@ -289,11 +306,7 @@ async fn n2_a_sip_call_left_behind_by_a_dead_process_is_ended_when_its_lease_run
     let now = app.state.now();
     let id = "call_left_behind";
     wallet::hold(&app.state, &u.account_id, &u.workspace_id, id, 90).await.unwrap();
-    let mut conn = app.state.db.conn().await.unwrap();
-    let region_id = callplane_store::fixtures::region_of(&mut conn, &u.workspace_id).await.unwrap().unwrap();
-    drop(conn);
-    let region = app.state.regions.get(&region_id).unwrap().db.clone();
-    let w = Work { workspace_id: u.workspace_id.clone(), account_id: u.account_id.clone(), id: id.into() };
+    let (region, w) = region_work(&app, &u, id).await;
     let mut tx = store_calls::begin_work(&region, &w).await.unwrap();
     let new = NewCall {
         id,
@@ -461,31 +474,10 @@ async fn n2_an_inbound_call_to_a_number_without_an_agent_is_answered_with_a_tone
 
 #[tokio::test]
 async fn n2_a_sip_call_canceled_through_another_replica_is_hung_up_by_the_process_carrying_it() {
-    use callplane_store::product::calls::{self as store_calls, Step, Work};
+    use callplane_store::product::calls::{self as store_calls, Step};
     let app = sip_app().await;
-    let peer = sipp::spawn("server-remote-cancel", &["-sf", "uas_echo.xml", "-rtp_echo"]);
-    sipp::ready().await;
-    let (u, agent, _) = sip_workspace(&app, "sip-remote-cancel", &peer.sip.to_string(), "127.0.0.1/32").await;
-    let ws = ws_path(&u.workspace_id);
-    let placed = app
-        .post(&format!("{ws}/calls"), &u.token, json!({ "agent_id": agent, "to": "+919812345678" }))
-        .await
-        .expect(201);
-    let id = placed["id"].as_str().unwrap().to_owned();
-    let deadline = tokio::time::Instant::now() + sipp::WAIT;
-    loop {
-        let call = app.get(&format!("{ws}/calls/{id}"), &u.token).await.expect(200);
-        if call["status"] == "in-progress" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never answered: {call}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mut conn = app.state.db.conn().await.unwrap();
-    let region_id = callplane_store::fixtures::region_of(&mut conn, &u.workspace_id).await.unwrap().unwrap();
-    drop(conn);
-    let region = app.state.regions.get(&region_id).unwrap().db.clone();
-    let w = Work { workspace_id: u.workspace_id.clone(), account_id: u.account_id.clone(), id: id.clone() };
+    let (peer, u, ws, id) = talking_call(&app, "server-remote-cancel").await;
+    let (region, w) = region_work(&app, &u, &id).await;
     let lease = || async {
         let mut tx = store_calls::begin_work(&region, &w).await.unwrap();
         store_calls::get(&mut tx, &id).await.unwrap().unwrap().next_step_at.expect("a lease")
