@@ -84,7 +84,7 @@ codes! {
 }
 
 /// An error answered to a client.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub code: Code,
     pub detail: String,

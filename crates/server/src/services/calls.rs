@@ -48,9 +48,150 @@ pub struct PlaceInput {
 
 /// Places an outbound call; `false` when the Idempotency-Key named an earlier one.
 pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiResult<(Call, bool)> {
+    let mut placed = place_many(state, scope, std::slice::from_ref(input)).await;
+    placed.pop().unwrap_or_else(|| Err(ApiError::internal("no call placed")))
+}
+
+/// Places outbound calls of one workspace together (the dialer's batches), each
+/// checked, priced and held exactly as one placed alone: the holds are one control
+/// transaction, the calls one region transaction. Answers each input's outcome, in
+/// order; `false` when its Idempotency-Key named an earlier call.
+pub async fn place_many(state: &AppState, scope: &Scope, inputs: &[PlaceInput]) -> Vec<ApiResult<(Call, bool)>> {
+    let mut out: Vec<Option<ApiResult<(Call, bool)>>> = Vec::with_capacity(inputs.len());
+    let mut ready: Vec<(usize, Ready)> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        match prepare(state, scope, input).await {
+            Ok(Prepared::Earlier(call)) => out.push(Some(Ok((call, false)))),
+            Ok(Prepared::Ready(r)) => {
+                out.push(None);
+                ready.push((i, r));
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    // 1. The minimum (one minute) of each set aside; 2. the calls.
+    let held = match hold_all(state, scope, &ready).await {
+        Ok(h) => h,
+        Err(e) => {
+            for (i, _) in &ready {
+                out[*i] = Some(Err(e.clone()));
+            }
+            return out.into_iter().map(|o| o.unwrap_or_else(|| Err(ApiError::internal("not placed")))).collect();
+        }
+    };
+    let mut to_create = Vec::new();
+    for ((i, r), ok) in ready.into_iter().zip(held) {
+        match ok {
+            Ok(()) => to_create.push((i, r)),
+            Err(e) => out[i] = Some(Err(e)),
+        }
+    }
+    crate::failpoint::hit("call.place.after_hold");
+    let now = state.now();
+    let created = async {
+        let mut tx = scope.begin().await?;
+        let mut calls_made = Vec::with_capacity(to_create.len());
+        for (_, r) in &to_create {
+            let mut call = calls::create(&mut tx, &r.as_new_call(now), now).await?;
+            if let Some(trunk) = &r.sip_trunk_id {
+                let pinned = serde_json::json!({ "trunk_id": trunk }).to_string();
+                calls::set_sip(&mut tx, &r.id, &pinned).await?;
+                call.sip = Some(pinned);
+            }
+            events::call_changed(&mut tx, &call, now).await?;
+            calls_made.push(call);
+        }
+        tx.commit().await?;
+        Ok::<_, ApiError>(calls_made)
+    }
+    .await;
+    match created {
+        Ok(made) => {
+            for ((i, _), call) in to_create.iter().zip(made) {
+                out[*i] = Some(Ok((call, true)));
+            }
+            state.call_wakeup.notify_one();
+            state.webhook_wakeup.notify_one();
+        }
+        Err(e) => {
+            // Not placed: nothing set aside stays (a concurrent request with the same
+            // Idempotency-Key won the race: answer its call).
+            for (i, r) in &to_create {
+                let answer = match wallet::settle(state, &r.id, 0, "not placed").await {
+                    Err(release) => Err(release),
+                    Ok(_) => match inputs[*i].idempotency_key.as_deref() {
+                        Some(key) => earlier(scope, key).await.map(|call| (call, false)).ok_or_else(|| e.clone()),
+                        None => Err(e.clone()),
+                    },
+                };
+                out[*i] = Some(answer);
+            }
+        }
+    }
+    out.into_iter().map(|o| o.unwrap_or_else(|| Err(ApiError::internal("not placed")))).collect()
+}
+
+/// The call an Idempotency-Key already names, if any.
+async fn earlier(scope: &Scope, key: &str) -> Option<Call> {
+    calls::by_key(&mut scope.read().await.ok()?, key).await.ok().flatten()
+}
+
+/// What placing one call resolved to before any money moves.
+enum Prepared {
+    /// Its Idempotency-Key named an earlier call.
+    Earlier(Call),
+    Ready(Ready),
+}
+
+/// A call checked and priced, ready to be held and created.
+struct Ready {
+    id: String,
+    agent_id: String,
+    phone_number_id: String,
+    contact_id: Option<String>,
+    from_e164: String,
+    to_e164: String,
+    provider: String,
+    network_group: Option<String>,
+    rate: i64,
+    max_seconds: i64,
+    idempotency_key: Option<String>,
+    campaign_id: Option<String>,
+    sip_trunk_id: Option<String>,
+}
+
+impl Ready {
+    fn as_new_call(&self, now: i64) -> NewCall<'_> {
+        NewCall {
+            id: &self.id,
+            direction: "outbound",
+            agent_id: Some(&self.agent_id),
+            phone_number_id: Some(&self.phone_number_id),
+            contact_id: self.contact_id.as_deref(),
+            from_e164: &self.from_e164,
+            to_e164: &self.to_e164,
+            provider: &self.provider,
+            network_group: self.network_group.as_deref(),
+            rate: self.rate,
+            held: self.rate,
+            max_seconds: self.max_seconds,
+            idempotency_key: self.idempotency_key.as_deref(),
+            campaign_id: self.campaign_id.as_deref(),
+            next_step_at: now,
+        }
+    }
+}
+
+/// Sets each call's minimum aside, in one control transaction; each call's answer.
+async fn hold_all(state: &AppState, scope: &Scope, ready: &[(usize, Ready)]) -> ApiResult<Vec<ApiResult<()>>> {
+    let holds: Vec<(&str, i64)> = ready.iter().map(|(_, r)| (r.id.as_str(), r.rate)).collect();
+    wallet::hold_many(state, scope.account_id(), scope.workspace_id(), &holds).await
+}
+
+async fn prepare(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiResult<Prepared> {
     if let Some(key) = &input.idempotency_key {
         if let Some(call) = calls::by_key(&mut scope.read().await?, key).await? {
-            return Ok((call, false));
+            return Ok(Prepared::Earlier(call));
         }
     }
     let mut read = scope.read().await?;
@@ -109,59 +250,21 @@ pub async fn place(state: &AppState, scope: &Scope, input: &PlaceInput) -> ApiRe
         },
     };
 
-    // 1. The minimum (one minute) set aside; 2. the call.
-    let id = new_id("call");
-    wallet::hold(state, scope.account_id(), scope.workspace_id(), &id, rate).await?;
-    crate::failpoint::hit("call.place.after_hold");
-    let now = state.now();
-    let new = NewCall {
-        id: &id,
-        direction: "outbound",
-        agent_id: Some(&agent.id),
-        phone_number_id: Some(&from.id),
-        contact_id: contact_id.as_deref(),
-        from_e164: &from.e164,
-        to_e164: &to,
-        provider: &provider,
-        network_group: group.as_deref(),
+    Ok(Prepared::Ready(Ready {
+        id: new_id("call"),
+        agent_id: agent.id,
+        phone_number_id: from.id,
+        contact_id,
+        from_e164: from.e164,
+        to_e164: to,
+        provider,
+        network_group: group,
         rate,
-        held: rate,
         max_seconds: agent.max_call_seconds,
-        idempotency_key: input.idempotency_key.as_deref(),
-        campaign_id: input.campaign_id.as_deref(),
-        next_step_at: now,
-    };
-    let created = async {
-        let mut tx = scope.begin().await?;
-        let mut call = calls::create(&mut tx, &new, now).await?;
-        if let Some(trunk) = &input.sip_trunk_id {
-            let pinned = serde_json::json!({ "trunk_id": trunk }).to_string();
-            calls::set_sip(&mut tx, &id, &pinned).await?;
-            call.sip = Some(pinned);
-        }
-        events::call_changed(&mut tx, &call, now).await?;
-        tx.commit().await?;
-        Ok::<_, ApiError>(call)
-    }
-    .await;
-    match created {
-        Ok(call) => {
-            state.call_wakeup.notify_one();
-            state.webhook_wakeup.notify_one();
-            Ok((call, true))
-        }
-        Err(e) => {
-            // Not placed: nothing set aside stays (a concurrent request with the same
-            // Idempotency-Key won the race: answer its call).
-            wallet::settle(state, &id, 0, "not placed").await?;
-            if let Some(key) = &input.idempotency_key {
-                if let Some(call) = calls::by_key(&mut scope.read().await?, key).await? {
-                    return Ok((call, false));
-                }
-            }
-            Err(e)
-        }
-    }
+        idempotency_key: input.idempotency_key.clone(),
+        campaign_id: input.campaign_id.clone(),
+        sip_trunk_id: input.sip_trunk_id.clone(),
+    }))
 }
 
 /// Cancels a call in flight: ringing ends it unanswered; in progress ends it with the
@@ -194,10 +297,9 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
         detail: Some("canceled through the API"),
         ..Step::default()
     };
-    if !calls::advance(&mut tx, id, &call.status, &step, now).await? {
+    let Some(after) = calls::advance(&mut tx, id, &call.status, &step, now).await? else {
         return Err(ApiError::new(Code::CallEnded, "The call changed meanwhile; reload it."));
-    }
-    let after = calls::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    };
     events::call_changed(&mut tx, &after, now).await?;
     let campaign_moved = campaigns::call_ended(&mut tx, &after, now).await?;
     tx.commit().await?;
@@ -356,10 +458,14 @@ pub async fn admit(
         }
         (false, Via::Simulated) => None,
     };
-    if let Some(step) = &step {
-        calls::advance(&mut tx, &w.id, "queued", step, now).await?;
-    }
-    let call = calls::get(&mut tx, &w.id).await?.ok_or_else(ApiError::not_found)?;
+    let moved = match &step {
+        Some(step) => calls::advance(&mut tx, &w.id, "queued", step, now).await?,
+        None => None,
+    };
+    let call = match moved {
+        Some(call) => call,
+        None => calls::get(&mut tx, &w.id).await?.ok_or_else(ApiError::not_found)?,
+    };
     if step.is_some() {
         events::call_changed(&mut tx, &call, now).await?;
     }
@@ -374,10 +480,9 @@ pub async fn admit(
 /// `advance` only moves a call from the status it was read in.
 async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
     let now = state.now();
-    let call = {
-        let mut tx = calls::begin_work(region, w).await?;
-        calls::get(&mut tx, &w.id).await?
-    };
+    // Read outside any transaction: the writer is held only to write, and `advance`
+    // moves the call only from the status read here.
+    let call = calls::get(&mut calls::read_work(region, w).await?, &w.id).await?;
     let Some(call) = call else { return Ok(()) };
     if call.has_ended() {
         if !call.settled {
@@ -458,19 +563,11 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
         };
         step.end_reason = Some(reason);
     }
-    let moved = calls::advance(&mut tx, &call.id, &call.status, &step, now).await?;
-    if !moved {
+    let Some(after) = calls::advance(&mut tx, &call.id, &call.status, &step, now).await? else {
         return Ok(()); // moved meanwhile (cancelled): this step's writes roll back
-    }
-    let after = calls::get(&mut tx, &call.id).await?;
-    let told = match &after {
-        Some(after) => events::call_changed(&mut tx, after, now).await?,
-        None => false,
     };
-    let campaign_moved = match &after {
-        Some(after) if after.has_ended() => campaigns::call_ended(&mut tx, after, now).await?,
-        _ => false,
-    };
+    let told = events::call_changed(&mut tx, &after, now).await?;
+    let campaign_moved = after.has_ended() && campaigns::call_ended(&mut tx, &after, now).await?;
     tx.commit().await?;
     if told {
         state.webhook_wakeup.notify_one();
@@ -478,7 +575,7 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
     if campaign_moved {
         state.dialer_wakeup.notify_one();
     }
-    if let Some(after) = after.filter(|c| c.has_ended()) {
+    if after.has_ended() {
         settle_ended(state, region, w, &after).await?;
     }
     Ok(())

@@ -205,30 +205,38 @@ async fn dial_campaign(state: &AppState, region: &RegionDb, a: &Active, in_fligh
         return Ok(0);
     }
 
-    // Place each attempt with its key; record the call on the target.
+    // Place each attempt with its key, in batches (a batch's holds are one control
+    // transaction and its calls one region transaction); record the call on the target.
     let numbers = store::numbers(&mut scope.read().await?, &a.id).await?;
-    let outcomes: Vec<(Attempt, ApiResult<calls::Call>)> = futures_util::stream::iter(claimed.into_iter().enumerate())
-        .map(|(i, at)| {
-            let input = PlaceInput {
-                agent_id: campaign.agent_id.clone(),
-                from_number_id: numbers.get(i % numbers.len().max(1)).cloned(),
-                to: None,
-                contact_id: Some(at.contact_id.clone()),
-                idempotency_key: Some(attempt_key(&a.id, &at.contact_id, at.attempt)),
-                campaign_id: Some(a.id.clone()),
-                // The campaign's trunk, else the workspace's provider decides (on
-                // SIP/BYOC, its preferred trunk).
-                sip_trunk_id: campaign.sip_trunk_id.clone(),
-            };
-            let scope = &scope;
-            async move {
-                let placed = call_svc::place(state, scope, &input).await.map(|(call, _)| call);
-                (at, placed)
-            }
+    let inputs: Vec<PlaceInput> = claimed
+        .iter()
+        .enumerate()
+        .map(|(i, at)| PlaceInput {
+            agent_id: campaign.agent_id.clone(),
+            from_number_id: numbers.get(i % numbers.len().max(1)).cloned(),
+            to: None,
+            contact_id: Some(at.contact_id.clone()),
+            idempotency_key: Some(attempt_key(&a.id, &at.contact_id, at.attempt)),
+            campaign_id: Some(a.id.clone()),
+            // The campaign's trunk, else the workspace's provider decides (on
+            // SIP/BYOC, its preferred trunk).
+            sip_trunk_id: campaign.sip_trunk_id.clone(),
         })
-        .buffer_unordered(PLACE_CONCURRENCY)
+        .collect();
+    let batches: Vec<Vec<PlaceInput>> = inputs.chunks(PLACE_BATCH).map(<[PlaceInput]>::to_vec).collect();
+    let placed_batches: Vec<Vec<ApiResult<(calls::Call, bool)>>> = futures_util::stream::iter(batches)
+        .map(|batch| {
+            let scope = &scope;
+            async move { call_svc::place_many(state, scope, &batch).await }
+        })
+        .buffered(PLACE_BATCHES_AT_ONCE)
         .collect()
         .await;
+    let outcomes: Vec<(Attempt, ApiResult<calls::Call>)> = claimed
+        .into_iter()
+        .zip(placed_batches.into_iter().flatten())
+        .map(|(at, placed)| (at, placed.map(|(call, _)| call)))
+        .collect();
     let mut placed = 0;
     let mut stop: Option<&'static str> = None;
     let mut tx = scope.begin().await?;
@@ -264,8 +272,10 @@ async fn dial_campaign(state: &AppState, region: &RegionDb, a: &Active, in_fligh
     Ok(placed)
 }
 
-/// How many of a pass's attempts are placed at once.
-const PLACE_CONCURRENCY: usize = 16;
+/// How many attempts are placed together, and how many such batches at once (one
+/// prepares while another writes).
+const PLACE_BATCH: usize = 64;
+const PLACE_BATCHES_AT_ONCE: usize = 3;
 
 /// Errors that stop the whole campaign rather than one contact: the reason it pauses.
 fn why_stop(e: &ApiError) -> Option<&'static str> {

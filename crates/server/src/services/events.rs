@@ -306,6 +306,17 @@ pub async fn emit(
     now: i64,
 ) -> ApiResult<bool> {
     let recipients = webhooks::recipients(tx, agent_id).await?;
+    emit_to(tx, &recipients, event_type, data, now).await
+}
+
+/// [`emit`] to endpoints already read (`(id, event types)`).
+async fn emit_to(
+    tx: &mut impl InWorkspace,
+    recipients: &[(String, String)],
+    event_type: &str,
+    data: impl Serialize,
+    now: i64,
+) -> ApiResult<bool> {
     let wanted: Vec<&str> =
         recipients.iter().filter(|(_, types)| webhooks::wants(types, event_type)).map(|(id, _)| id.as_str()).collect();
     if wanted.is_empty() {
@@ -346,9 +357,12 @@ pub async fn call_changed(tx: &mut impl InWorkspace, call: &Call, now: i64) -> A
         "in-progress" => "call.started",
         _ => "call.ended",
     };
-    let agent = call.agent_id.as_deref();
-    let mut any = emit(tx, event_type, agent, CallEventData { call: call.into() }, now).await?;
-    if call.has_ended() && call.answered_at.is_some() {
+    // The endpoints are read once for both events; the artifacts only when one wants
+    // the analysis.
+    let recipients = webhooks::recipients(tx, call.agent_id.as_deref()).await?;
+    let mut any = emit_to(tx, &recipients, event_type, CallEventData { call: call.into() }, now).await?;
+    let analyzed = recipients.iter().any(|(_, types)| webhooks::wants(types, "call.analyzed"));
+    if analyzed && call.has_ended() && call.answered_at.is_some() {
         if let Some(a) = calls::artifacts(tx, &call.id).await? {
             if let Some(analysis) = a.analysis.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()) {
                 let data = CallAnalyzedData {
@@ -357,7 +371,7 @@ pub async fn call_changed(tx: &mut impl InWorkspace, call: &Call, now: i64) -> A
                     outcome: a.outcome,
                     analysis,
                 };
-                any |= emit(tx, "call.analyzed", agent, data, now).await?;
+                any |= emit_to(tx, &recipients, "call.analyzed", data, now).await?;
             }
         }
     }

@@ -257,10 +257,9 @@ pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) ->
         let ring = state.config.sip.ring_timeout_secs as i64 * 1000;
         let mut tx = calls::begin_work(region, w).await?;
         let claim = Step { status: "ringing", next_step_at: Some(now + lease_ms(state)), ..Step::default() };
-        if !calls::advance(&mut tx, &call.id, "queued", &claim, now).await? {
+        let Some(ringing) = calls::advance(&mut tx, &call.id, "queued", &claim, now).await? else {
             return Ok(());
-        }
-        let ringing = calls::get(&mut tx, &call.id).await?.ok_or_else(ApiError::not_found)?;
+        };
         let told = events::call_changed(&mut tx, &ringing, now).await?;
         let trunks = sip_trunks::list(&mut tx).await?;
         tx.commit().await?;
@@ -445,7 +444,7 @@ async fn carry(
 /// wallet allows, and the call is in progress. Answers (the limit the wallet covers,
 /// the agent's limit) in seconds.
 async fn answered(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<Option<(i64, i64)>> {
-    let call = calls::get(&mut calls::begin_work(region, w).await?, &w.id).await?.ok_or_else(ApiError::not_found)?;
+    let call = calls::get(&mut calls::read_work(region, w).await?, &w.id).await?.ok_or_else(ApiError::not_found)?;
     if call.status != "ringing" {
         return Ok(None);
     }
@@ -462,10 +461,9 @@ async fn answered(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<Op
         ..Step::default()
     };
     let mut tx = calls::begin_work(region, w).await?;
-    if !calls::advance(&mut tx, &call.id, "ringing", &step, now).await? {
+    let Some(after) = calls::advance(&mut tx, &call.id, "ringing", &step, now).await? else {
         return Ok(None);
-    }
-    let after = calls::get(&mut tx, &call.id).await?.ok_or_else(ApiError::not_found)?;
+    };
     let told = events::call_changed(&mut tx, &after, now).await?;
     tx.commit().await?;
     if told {
@@ -495,7 +493,7 @@ async fn ended(
     funds_limited: bool,
     inbound: bool,
 ) -> ApiResult<()> {
-    let call = calls::get(&mut calls::begin_work(region, w).await?, &w.id).await?.ok_or_else(ApiError::not_found)?;
+    let call = calls::get(&mut calls::read_work(region, w).await?, &w.id).await?.ok_or_else(ApiError::not_found)?;
     let media = end.media.as_ref();
     let talked = media.map_or(0, |m| ((m.duration_ms + 500) / 1000) as i64).min(call.max_seconds);
     let error = end.error.clone().or_else(|| end.sip_code.map(|c| format!("the carrier answered SIP {c}")));
@@ -603,11 +601,19 @@ async fn end_call(
         }
     }
     // A call already ended (canceled through another replica) keeps its ending.
-    let moved = !call.has_ended() && calls::advance(&mut tx, &call.id, &call.status, step, now).await?;
-    let after = calls::get(&mut tx, &call.id).await?.ok_or_else(ApiError::not_found)?;
-    let (told, campaign_moved) = match moved {
-        true => (events::call_changed(&mut tx, &after, now).await?, campaigns::call_ended(&mut tx, &after, now).await?),
-        false => (false, false),
+    let moved = match call.has_ended() {
+        true => None,
+        false => calls::advance(&mut tx, &call.id, &call.status, step, now).await?,
+    };
+    let (told, campaign_moved) = match &moved {
+        Some(after) => {
+            (events::call_changed(&mut tx, after, now).await?, campaigns::call_ended(&mut tx, after, now).await?)
+        }
+        None => (false, false),
+    };
+    let after = match moved {
+        Some(after) => after,
+        None => calls::get(&mut tx, &call.id).await?.ok_or_else(ApiError::not_found)?,
     };
     tx.commit().await?;
     if told {

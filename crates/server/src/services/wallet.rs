@@ -39,17 +39,42 @@ pub async fn credit(state: &AppState, account_id: &str, amount: i64, note: &str)
 /// Sets `amount` aside for a call before it is placed; `insufficient_funds` when the
 /// wallet cannot cover it. Repeating it for the same call changes nothing.
 pub async fn hold(state: &AppState, account_id: &str, workspace_id: &str, call_id: &str, amount: i64) -> ApiResult<()> {
-    let mut tx = state.db.begin().await?;
-    let held = wallet::hold(&mut tx, account_id, workspace_id, call_id, amount, state.now()).await?;
-    let available = wallet::get(&mut tx, account_id).await?.available();
-    tx.commit().await?;
-    if !held {
-        return Err(ApiError::new(
-            Code::InsufficientFunds,
-            format!("The wallet cannot cover this call's minimum of {amount} paise ({available} paise available)."),
-        ));
+    let mut answers = hold_many(state, account_id, workspace_id, &[(call_id, amount)]).await?;
+    answers.pop().unwrap_or(Ok(()))
+}
+
+/// [`hold`] for several calls of one workspace in one transaction: each call's answer,
+/// in order (a call the wallet cannot cover is refused; the others are held).
+pub async fn hold_many(
+    state: &AppState,
+    account_id: &str,
+    workspace_id: &str,
+    holds: &[(&str, i64)],
+) -> ApiResult<Vec<ApiResult<()>>> {
+    if holds.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(())
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let mut answers = Vec::with_capacity(holds.len());
+    for (call_id, amount) in holds {
+        let held = wallet::hold(&mut tx, account_id, workspace_id, call_id, *amount, now).await?;
+        answers.push(match held {
+            true => Ok(()),
+            // The balance only words the refusal.
+            false => {
+                let available = wallet::get(&mut tx, account_id).await?.available();
+                Err(ApiError::new(
+                    Code::InsufficientFunds,
+                    format!(
+                        "The wallet cannot cover this call's minimum of {amount} paise ({available} paise available)."
+                    ),
+                ))
+            }
+        });
+    }
+    tx.commit().await?;
+    Ok(answers)
 }
 
 /// Grows a running call's hold towards `up_to`; returns what the call may cost at most.

@@ -327,10 +327,10 @@ async fn n2_a_sip_call_left_behind_by_a_dead_process_is_ended_when_its_lease_run
     };
     store_calls::create(&mut tx, &new, now - 25_000).await.unwrap();
     let ringing = Step { status: "ringing", next_step_at: Some(now - 1), ..Step::default() };
-    assert!(store_calls::advance(&mut tx, id, "queued", &ringing, now - 25_000).await.unwrap());
+    assert!(store_calls::advance(&mut tx, id, "queued", &ringing, now - 25_000).await.unwrap().is_some());
     let answered =
         Step { status: "in-progress", next_step_at: Some(now - 1), answered_at: Some(now - 20_000), ..Step::default() };
-    assert!(store_calls::advance(&mut tx, id, "ringing", &answered, now - 20_000).await.unwrap());
+    assert!(store_calls::advance(&mut tx, id, "ringing", &answered, now - 20_000).await.unwrap().is_some());
     tx.commit().await.unwrap();
 
     call_worker::work_once(&app.state).await;
@@ -501,7 +501,7 @@ async fn n2_a_sip_call_canceled_through_another_replica_is_hung_up_by_the_proces
         end_reason: Some("canceled"),
         ..Step::default()
     };
-    assert!(store_calls::advance(&mut tx, &id, "in-progress", &canceled, app.state.now()).await.unwrap());
+    assert!(store_calls::advance(&mut tx, &id, "in-progress", &canceled, app.state.now()).await.unwrap().is_some());
     tx.commit().await.unwrap();
 
     assert_eq!(peer.exit_code().await, 0, "the carrying process sent BYE at its next renewal");

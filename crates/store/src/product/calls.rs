@@ -2,7 +2,7 @@
 //! lifecycle worker claims calls whose next provider step is due across workspaces
 //! ([`due`], then a [`super::JobTx`] per call).
 
-use super::{InWorkspace, JobTx};
+use super::{InWorkspace, JobConn, JobTx};
 use crate::error::Result;
 use crate::regions::RegionDb;
 
@@ -228,37 +228,46 @@ pub struct Step<'a> {
     pub detail: Option<&'a str>,
 }
 
-/// Moves a call from `from` (its status as read) to `step`; `false` when it had moved
-/// meanwhile (cancelled, or stepped by another worker).
-pub async fn advance(ex: &mut impl InWorkspace, id: &str, from: &str, step: &Step<'_>, now: i64) -> Result<bool> {
+/// Moves a call from `from` (its status as read) to `step`; the call as it now is, or
+/// `None` when it had moved meanwhile (cancelled, or stepped by another worker).
+pub async fn advance(
+    ex: &mut impl InWorkspace,
+    id: &str,
+    from: &str,
+    step: &Step<'_>,
+    now: i64,
+) -> Result<Option<Call>> {
     let ws = ex.workspace_id().to_owned();
     let ended = ENDED.contains(&step.status);
-    let moved = execute!(
-        ex,
+    let sql = format!(
         "UPDATE calls SET status = $3, next_step_at = $4, answered_at = coalesce($5, answered_at),
                 max_seconds = coalesce($6, max_seconds), held = coalesce($7, held),
                 duration_secs = coalesce($8, duration_secs), billed_minutes = coalesce($9, billed_minutes),
                 cost = coalesce($10, cost), error = coalesce($11, error),
                 ended_at = CASE WHEN $12 THEN $13 ELSE ended_at END, updated_at = $13,
                 end_reason = coalesce($15, end_reason)
-         WHERE workspace_id = $1 AND id = $2 AND status = $14",
-        &ws,
-        id,
-        step.status,
-        step.next_step_at,
-        step.answered_at,
-        step.max_seconds,
-        step.held,
-        step.duration_secs,
-        step.billed_minutes,
-        step.cost,
-        step.error,
-        ended,
-        now,
-        from,
-        step.end_reason
-    )? > 0;
-    if moved {
+         WHERE workspace_id = $1 AND id = $2 AND status = $14
+         RETURNING {COLUMNS}"
+    );
+    let moved: Option<Call> = on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&ws)
+        .bind(id)
+        .bind(step.status)
+        .bind(step.next_step_at)
+        .bind(step.answered_at)
+        .bind(step.max_seconds)
+        .bind(step.held)
+        .bind(step.duration_secs)
+        .bind(step.billed_minutes)
+        .bind(step.cost)
+        .bind(step.error)
+        .bind(ended)
+        .bind(now)
+        .bind(from)
+        .bind(step.end_reason)
+        .fetch_optional(c)
+        .await)?;
+    if moved.is_some() {
         add_event(ex, id, step.status, now, step.detail).await?;
         if ended {
             super::analytics::count_ended(ex, id).await?;
@@ -361,6 +370,12 @@ pub async fn begin_work(region: &RegionDb, w: &Work) -> Result<JobTx> {
         )?;
     }
     Ok(tx)
+}
+
+/// A read connection on a call's workspace, for the lifecycle worker to read the call
+/// before it steps it (the step itself re-checks the status it read).
+pub async fn read_work(region: &RegionDb, w: &Work) -> Result<JobConn> {
+    Ok(JobConn::new(region.conn().await?, &w.workspace_id, &w.account_id))
 }
 
 /// Whether a call exists in this region database (the wallet sweeper's question).

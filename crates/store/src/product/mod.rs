@@ -121,6 +121,35 @@ impl InWorkspace for JobTx {
     }
 }
 
+/// A read connection in one workspace for background work (see [`JobTx`]): what a
+/// worker reads before it decides to write.
+pub struct JobConn {
+    conn: Conn,
+    workspace_id: String,
+    account_id: String,
+}
+
+impl JobConn {
+    pub(crate) fn new(conn: Conn, workspace_id: &str, account_id: &str) -> Self {
+        Self { conn, workspace_id: workspace_id.to_owned(), account_id: account_id.to_owned() }
+    }
+}
+
+impl Raw for JobConn {
+    fn ex(&mut self) -> Ex<'_> {
+        self.conn.ex()
+    }
+}
+
+impl InWorkspace for JobConn {
+    fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+}
+
 /// One transaction on a region database acting in two workspaces of it (a number
 /// transfer: I4). Built only from two scopes that share the database.
 pub struct PairTx<'s> {
