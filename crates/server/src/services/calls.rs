@@ -310,7 +310,7 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     let call = calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)?;
     wallet::settle(state, &call.id, call.cost, &charge_note(&call)).await?;
     let mut tx = scope.begin().await?;
-    calls::mark_settled(&mut tx, id).await?;
+    calls::mark_settled(&mut tx, &[id]).await?;
     tx.commit().await?;
     calls::get(&mut scope.read().await?, id).await?.ok_or_else(ApiError::not_found)
 }
@@ -475,26 +475,25 @@ pub async fn admit(
     Ok(Admitted { call, work: w, region: region_id })
 }
 
-/// Moves one due call a step, or settles an ended one. No region transaction is open
-/// while the wallet (control database) is touched: the steps are ordered instead, and
-/// `advance` only moves a call from the status it was read in.
-async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
+/// Moves one due call a step; answers an ended call whose money is still to settle
+/// (the pass settles those together). No region transaction is open while the wallet
+/// (control database) is touched: the steps are ordered instead, and `advance` only
+/// moves a call from the status it was read in.
+async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<Option<Call>> {
     let now = state.now();
     // Read outside any transaction: the writer is held only to write, and `advance`
     // moves the call only from the status read here.
     let call = calls::get(&mut calls::read_work(region, w).await?, &w.id).await?;
-    let Some(call) = call else { return Ok(()) };
+    let Some(call) = call else { return Ok(None) };
     if call.has_ended() {
-        if !call.settled {
-            settle_ended(state, region, w, &call).await?;
-        }
-        return Ok(());
+        return Ok((!call.settled).then_some(call));
     }
     if call.next_step_at.is_none_or(|at| at > now) {
-        return Ok(());
+        return Ok(None);
     }
     if is_sip(state, &call.provider) {
-        return sip_calls::step(state, region, w, &call).await;
+        sip_calls::step(state, region, w, &call).await?;
+        return Ok(None);
     }
     let inbound = call.direction == "inbound";
     let script = match inbound {
@@ -541,7 +540,7 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
                 ..Step::default()
             }
         }
-        _ => return Ok(()),
+        _ => return Ok(None),
     };
     // The transcript and analysis are written with the status that ends the call.
     let workspace_name = match step.status {
@@ -564,7 +563,7 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
         step.end_reason = Some(reason);
     }
     let Some(after) = calls::advance(&mut tx, &call.id, &call.status, &step, now).await? else {
-        return Ok(()); // moved meanwhile (cancelled): this step's writes roll back
+        return Ok(None); // moved meanwhile (cancelled): this step's writes roll back
     };
     let told = events::call_changed(&mut tx, &after, now).await?;
     let campaign_moved = after.has_ended() && campaigns::call_ended(&mut tx, &after, now).await?;
@@ -575,18 +574,24 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<()> {
     if campaign_moved {
         state.dialer_wakeup.notify_one();
     }
-    if after.has_ended() {
-        settle_ended(state, region, w, &after).await?;
-    }
-    Ok(())
+    Ok(after.has_ended().then_some(after))
 }
 
 /// 4. An ended call's money: the wallet charges it (once), then the call is marked.
 pub(crate) async fn settle_ended(state: &AppState, region: &RegionDb, w: &Work, call: &Call) -> ApiResult<()> {
-    wallet::settle(state, &call.id, call.cost, &charge_note(call)).await?;
+    settle_many(state, region, w, std::slice::from_ref(call)).await
+}
+
+/// [`settle_ended`] for ended calls of one workspace (`w`'s): the charges are one
+/// control transaction, the marks one region transaction. A crash between the two
+/// leaves calls charged but unmarked: settling them again charges nothing.
+async fn settle_many(state: &AppState, region: &RegionDb, w: &Work, ended: &[Call]) -> ApiResult<()> {
+    let charges: Vec<(&str, i64, String)> = ended.iter().map(|c| (c.id.as_str(), c.cost, charge_note(c))).collect();
+    wallet::settle_many(state, &charges).await?;
     crate::failpoint::hit("call.settle.after_charge");
     let mut tx = calls::begin_work(region, w).await?;
-    calls::mark_settled(&mut tx, &call.id).await?;
+    let ids: Vec<&str> = ended.iter().map(|c| c.id.as_str()).collect();
+    calls::mark_settled(&mut tx, &ids).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -615,6 +620,8 @@ pub fn is_sip(state: &AppState, provider: &str) -> bool {
 /// from the status it read, so concurrent steps of one call cannot both win). Returns
 /// how many calls it touched.
 pub async fn work_once(state: &AppState) -> usize {
+    /// How many ended calls one settlement takes (its transactions stay short).
+    const SETTLE_BATCH: usize = 200;
     use futures_util::StreamExt;
     const STEP_CONCURRENCY: usize = 16;
     let mut touched = 0;
@@ -627,13 +634,33 @@ pub async fn work_once(state: &AppState) -> usize {
             }
         };
         touched += due.len();
+        let to_settle = std::sync::Mutex::new(Vec::new());
         futures_util::stream::iter(&due)
-            .for_each_concurrent(STEP_CONCURRENCY, |w| async move {
-                if let Err(e) = step(state, region, w).await {
-                    tracing::warn!(call = %w.id, error = %e.detail, "advancing a call; retried on the next pass");
+            .for_each_concurrent(STEP_CONCURRENCY, |w| {
+                let to_settle = &to_settle;
+                async move {
+                    match step(state, region, w).await {
+                        Ok(Some(ended)) => to_settle.lock().expect("never poisoned").push((w, ended)),
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(call = %w.id, error = %e.detail, "advancing a call; retried on the next pass")
+                        }
+                    }
                 }
             })
             .await;
+        // The pass's ended calls are settled together, per workspace.
+        let mut by_workspace: std::collections::BTreeMap<&str, (&Work, Vec<Call>)> = Default::default();
+        for (w, call) in to_settle.into_inner().expect("never poisoned") {
+            by_workspace.entry(w.workspace_id.as_str()).or_insert_with(|| (w, Vec::new())).1.push(call);
+        }
+        for (w, ended) in by_workspace.into_values() {
+            for chunk in ended.chunks(SETTLE_BATCH) {
+                if let Err(e) = settle_many(state, region, w, chunk).await {
+                    tracing::warn!(workspace = %w.workspace_id, error = %e.detail, "settling calls; retried on the next pass");
+                }
+            }
+        }
     }
     touched
 }

@@ -94,6 +94,17 @@ pub async fn settle(state: &AppState, call_id: &str, cost: i64, note: &str) -> A
     Ok(charged)
 }
 
+/// [`settle`] for several ended calls `(call, cost, note)` in one transaction.
+pub async fn settle_many(state: &AppState, calls: &[(&str, i64, String)]) -> ApiResult<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    for (call_id, cost, note) in calls {
+        wallet::settle(&mut tx, &new_id(ENTRY), call_id, *cost, note, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The wallet and a page of its ledger.
 pub async fn statement(
     state: &AppState,

@@ -319,9 +319,22 @@ pub async fn artifacts(ex: &mut impl InWorkspace, call_id: &str) -> Result<Optio
     .await)?)
 }
 
-pub async fn mark_settled(ex: &mut impl InWorkspace, id: &str) -> Result<()> {
+pub async fn mark_settled(ex: &mut impl InWorkspace, ids: &[&str]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let pg = ex.is_postgres();
     let ws = ex.workspace_id().to_owned();
-    execute!(ex, "UPDATE calls SET settled = true WHERE workspace_id = $1 AND id = $2", &ws, id)?;
+    let p = |n: usize| if pg { format!("${n}") } else { "?".to_owned() };
+    let list: Vec<String> = (0..ids.len()).map(|i| p(i + 2)).collect();
+    let sql = format!("UPDATE calls SET settled = true WHERE workspace_id = {} AND id IN ({})", p(1), list.join(", "));
+    on!(ex, |c| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ws);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
