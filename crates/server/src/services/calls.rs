@@ -76,7 +76,7 @@ pub async fn place_many(state: &AppState, scope: &Scope, inputs: &[PlaceInput]) 
             for (i, _) in &ready {
                 out[*i] = Some(Err(e.clone()));
             }
-            return out.into_iter().map(|o| o.unwrap_or_else(|| Err(ApiError::internal("not placed")))).collect();
+            return answered(out);
         }
     };
     let mut to_create = Vec::new();
@@ -85,6 +85,9 @@ pub async fn place_many(state: &AppState, scope: &Scope, inputs: &[PlaceInput]) 
             Ok(()) => to_create.push((i, r)),
             Err(e) => out[i] = Some(Err(e)),
         }
+    }
+    if to_create.is_empty() {
+        return answered(out);
     }
     crate::failpoint::hit("call.place.after_hold");
     let now = state.now();
@@ -128,6 +131,11 @@ pub async fn place_many(state: &AppState, scope: &Scope, inputs: &[PlaceInput]) 
             }
         }
     }
+    answered(out)
+}
+
+/// Each input's answer (every one is set by then).
+fn answered(out: Vec<Option<ApiResult<(Call, bool)>>>) -> Vec<ApiResult<(Call, bool)>> {
     out.into_iter().map(|o| o.unwrap_or_else(|| Err(ApiError::internal("not placed")))).collect()
 }
 
