@@ -71,13 +71,7 @@ async fn main() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let base = format!("/api/v1/workspaces/{ws}");
-    let agent = server.post(&format!("{base}/agents"), &token, json!({ "name": "Bench", "status": "active" })).await;
-    let agent = agent.expect(201)["id"].as_str().unwrap().to_owned();
-    let offer = server.get(&format!("{base}/phone-numbers/available?country=IN&limit=1"), &token).await.expect(200);
-    server
-        .post(&format!("{base}/phone-numbers"), &token, json!({ "e164": offer["data"][0]["e164"] }))
-        .await
-        .expect(201);
+    let (agent, _) = server.agent_and_number(&ws, &token, "Bench").await;
     let http = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().unwrap();
     let url = Arc::new(server.base.clone());
     let (tok, ws_path) = (Arc::new(token.clone()), Arc::new(base.clone()));

@@ -41,13 +41,8 @@ async fn workspace(server: &Server, install: &Installation, tag: &str) -> (Strin
         .output()
         .unwrap();
     assert!(out.status.success(), "admin wallet credit: {}", String::from_utf8_lossy(&out.stderr));
-    let base = format!("/api/v1/workspaces/{ws}");
-    let agent = server.post(&format!("{base}/agents"), &token, json!({ "name": "A", "status": "active" })).await;
-    let agent = agent.expect(201)["id"].as_str().unwrap().to_owned();
-    let offer = server.get(&format!("{base}/phone-numbers/available?country=IN&limit=1"), &token).await.expect(200);
-    let number =
-        server.post(&format!("{base}/phone-numbers"), &token, json!({ "e164": offer["data"][0]["e164"] })).await;
-    (token, ws, agent, number.expect(201)["id"].as_str().unwrap().to_owned())
+    let (agent, number) = server.agent_and_number(&ws, &token, "A").await;
+    (token, ws, agent, number)
 }
 
 fn phone(i: usize) -> String {

@@ -155,6 +155,17 @@ struct Answered {
     code: u16,
 }
 
+/// An answered call's dialog and what ends it: the far end (its dialog's states), the
+/// limit, or a hang-up here.
+struct Talking<'a> {
+    dialog: rsipstack::dialog::invite_dialog::InviteDialog,
+    dialog_id: rsipstack::dialog::DialogId,
+    states: DialogStateReceiver,
+    limit: Duration,
+    hangup: &'a CancellationToken,
+    events: &'a mpsc::UnboundedSender<Event>,
+}
+
 /// A running call: its events, and a way to hang up.
 pub struct Call {
     pub sip_call_id: String,
@@ -404,31 +415,11 @@ impl Agent {
                 }
                 Attempt::Answered(a) => a,
             };
-            let Answered { dialog, id: dialog_id, answer, mut states, code } = *answered;
-            let codec = answer.codecs[0];
-            let _ = events.send(Event::Answered { codec });
-            let plan = Plan {
-                remote: answer.addr,
-                codec,
-                telephone_event: answer.telephone_event,
-                prompt: d.prompt.clone(),
-                max_secs: d.talk_limit.as_secs() as u32 + 5,
-            };
+            let Answered { dialog, id: dialog_id, answer, states, code } = *answered;
             let Some(media) = media.take() else { break };
-            let (report, by) = talk(media, plan, &mut states, d.talk_limit, &hangup, events).await;
-            if by == Side::Local {
-                let _ = dialog.bye().await;
-            }
-            self.dialogs.remove_dialog(&dialog_id);
-            return Ended {
-                outcome: Outcome::Completed,
-                sip_code: Some(code),
-                sip_call_id: id,
-                codec: Some(codec),
-                hung_up_by: Some(by),
-                error: None,
-                media: Some(report),
-            };
+            let plan = plan(&answer, &d.prompt, d.talk_limit);
+            let talking = Talking { dialog, dialog_id, states, limit: d.talk_limit, hangup: &hangup, events };
+            return self.converse(talking, media, plan, code, &id).await;
         }
         last
     }
@@ -665,29 +656,45 @@ impl Agent {
             self.dialogs.remove_dialog(&id);
             return ended(Outcome::Failed, None, call_id, Some(format!("answering: {e}")));
         }
-        let codec = answer.codecs[0];
-        let _ = a.events.send(Event::Answered { codec });
-        let plan = Plan {
-            remote: offer.addr,
-            codec,
-            telephone_event: offer.telephone_event,
-            prompt: a.prompt.clone(),
-            max_secs: a.talk_limit.as_secs() as u32 + 5,
-        };
-        let (report, by) = talk(media, plan, &mut states, a.talk_limit, &a.hangup, &a.events).await;
+        // The codec is the answer's; the far end's address and events are the offer's.
+        let plan = Plan { codec: answer.codecs[0], ..plan(&offer, &a.prompt, a.talk_limit) };
+        let talking =
+            Talking { dialog, dialog_id: id, states, limit: a.talk_limit, hangup: &a.hangup, events: &a.events };
+        self.converse(talking, media, plan, 200, call_id).await
+    }
+
+    /// An answered call, either way: reports the answer, runs the media until a side
+    /// hangs up (see [`talk`]), sends BYE when it is this side, and forgets the dialog.
+    async fn converse(&self, t: Talking<'_>, media: MediaSocket, plan: Plan, code: u16, call_id: &str) -> Ended {
+        let Talking { dialog, dialog_id, mut states, limit, hangup, events } = t;
+        let codec = plan.codec;
+        let _ = events.send(Event::Answered { codec });
+        let (report, by) = talk(media, plan, &mut states, limit, hangup, events).await;
         if by == Side::Local {
             let _ = dialog.bye().await;
         }
-        self.dialogs.remove_dialog(&id);
+        self.dialogs.remove_dialog(&dialog_id);
         Ended {
             outcome: Outcome::Completed,
-            sip_code: Some(200),
+            sip_code: Some(code),
             sip_call_id: call_id.to_owned(),
             codec: Some(codec),
             hung_up_by: Some(by),
             error: None,
             media: Some(report),
         }
+    }
+}
+
+/// The media of a call with `remote` (its address, first codec and telephone-event):
+/// the prompt goes out, and the stream stops a little after the call's limit at most.
+fn plan(remote: &Session, prompt: &Arc<[i16]>, limit: Duration) -> Plan {
+    Plan {
+        remote: remote.addr,
+        codec: remote.codecs[0],
+        telephone_event: remote.telephone_event,
+        prompt: prompt.clone(),
+        max_secs: limit.as_secs() as u32 + 5,
     }
 }
 

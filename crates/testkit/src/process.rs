@@ -250,6 +250,19 @@ impl Server {
         }
     }
 
+    /// An active agent named `agent` and a bought number in workspace `ws`: (agent id,
+    /// number id).
+    pub async fn agent_and_number(&self, ws: &str, token: &str, agent: &str) -> (String, String) {
+        let base = format!("/api/v1/workspaces/{ws}");
+        let body = serde_json::json!({ "name": agent, "status": "active" });
+        let agent = self.post(&format!("{base}/agents"), token, body).await.expect(201);
+        let offer = self.get(&format!("{base}/phone-numbers/available?country=IN&limit=1"), token).await.expect(200);
+        let body = serde_json::json!({ "e164": offer["data"][0]["e164"] });
+        let number = self.post(&format!("{base}/phone-numbers"), token, body).await.expect(201);
+        let id = |v: &Value| v["id"].as_str().expect("an id").to_owned();
+        (id(&agent), id(&number))
+    }
+
     /// Signs up; returns (session token, user id, account id, first workspace id).
     pub async fn signup(&self, email: &str, account: &str) -> (String, String, String, String) {
         let body = self

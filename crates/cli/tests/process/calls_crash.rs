@@ -30,16 +30,9 @@ async fn b2_calls_survive_sigkill_in_flight_between_hold_and_placement_and_betwe
     let server = Server::start(bin(), &install, &[]);
     let (token, _, account, ws) = server.signup(&email("owner"), "Crash Calls").await;
     admin(&install, &["wallet", "credit", "--account", &account, "--amount", "100000"]);
-    let agent = server
-        .post(&format!("/api/v1/workspaces/{ws}/agents"), &token, json!({ "name": "A", "status": "active" }))
-        .await
-        .expect(201);
-    let available = format!("/api/v1/workspaces/{ws}/phone-numbers/available?country=IN&limit=1");
-    let offer = server.get(&available, &token).await.expect(200);
-    let e164 = offer["data"][0]["e164"].as_str().unwrap().to_owned();
-    server.post(&format!("/api/v1/workspaces/{ws}/phone-numbers"), &token, json!({ "e164": e164 })).await.expect(201);
+    let (agent, _) = server.agent_and_number(&ws, &token, "A").await;
     let place = |to: String| {
-        let (server, token, ws, agent) = (&server, &token, &ws, agent["id"].clone());
+        let (server, token, ws, agent) = (&server, &token, &ws, agent.clone());
         async move {
             server
                 .post(&format!("/api/v1/workspaces/{ws}/calls"), token, json!({ "agent_id": agent, "to": to }))
@@ -64,7 +57,7 @@ async fn b2_calls_survive_sigkill_in_flight_between_hold_and_placement_and_betwe
         Method::POST,
         &format!("/api/v1/workspaces/{ws}/calls"),
         &token,
-        json!({ "agent_id": agent["id"], "to": "+919876500061" }),
+        json!({ "agent_id": agent, "to": "+919876500061" }),
     );
     armed.wait_for_output("failpoint reached: call.place.after_hold", Duration::from_secs(30)).await;
     armed.kill();

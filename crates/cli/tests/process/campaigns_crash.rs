@@ -22,12 +22,7 @@ async fn prepare(server: &Server, install: &Installation, n: usize) -> (String, 
     let (token, _, account, ws) = server.signup(&email("owner"), "Dialer Co").await;
     admin(install, &["wallet", "credit", "--account", &account, "--amount", "100000000"]);
     let base = format!("/api/v1/workspaces/{ws}");
-    let agent = server.post(&format!("{base}/agents"), &token, json!({ "name": "A", "status": "active" })).await;
-    let agent = agent.expect(201)["id"].as_str().unwrap().to_owned();
-    let offer = server.get(&format!("{base}/phone-numbers/available?country=IN&limit=1"), &token).await.expect(200);
-    let number =
-        server.post(&format!("{base}/phone-numbers"), &token, json!({ "e164": offer["data"][0]["e164"] })).await;
-    let number = number.expect(201)["id"].as_str().unwrap().to_owned();
+    let (agent, number) = server.agent_and_number(&ws, &token, "A").await;
     let mut csv = String::from("phone,name,tags,do_not_call\n");
     for i in 0..n {
         csv.push_str(&format!("+9198765{:05},Person {i},leads,{}\n", 10_000 + i, i % 50 == 7));

@@ -53,13 +53,7 @@ async fn n2_b2_a_sip_call_whose_process_is_killed_mid_call_ends_interrupted_and_
         )
         .await
         .expect(200);
-    let agent = server.post(&format!("{base}/agents"), &token, json!({ "name": "A", "status": "active" })).await;
-    let agent = agent.expect(201)["id"].as_str().unwrap().to_owned();
-    let offer = server.get(&format!("{base}/phone-numbers/available?country=IN&limit=1"), &token).await.expect(200);
-    server
-        .post(&format!("{base}/phone-numbers"), &token, json!({ "e164": offer["data"][0]["e164"] }))
-        .await
-        .expect(201);
+    let (agent, _) = server.agent_and_number(&ws, &token, "A").await;
     let gateway = json!([{ "host": "127.0.0.1", "port": peer.sip.port() }]);
     server
         .post(&format!("{base}/sip-trunks"), &token, json!({ "name": "sipp", "gateways": gateway }))

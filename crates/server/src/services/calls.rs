@@ -296,15 +296,7 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     if call.answered_at.is_some() && !sip {
         call_outputs::record(&mut tx, &call, talked, talked, scope.workspace_name(), now).await?;
     }
-    let step = Step {
-        status: "canceled",
-        duration_secs: Some(talked),
-        billed_minutes: Some(billed_minutes(talked)),
-        cost: Some(cost(talked, call.rate).min(call.held)),
-        end_reason: Some("canceled"),
-        detail: Some("canceled through the API"),
-        ..Step::default()
-    };
+    let step = Step { detail: Some("canceled through the API"), ..priced(&call, "canceled", "canceled", talked) };
     let Some(after) = calls::advance(&mut tx, id, &call.status, &step, now).await? else {
         return Err(ApiError::new(Code::CallEnded, "The call changed meanwhile; reload it."));
     };
@@ -602,6 +594,19 @@ async fn settle_many(state: &AppState, region: &RegionDb, w: &Work, ended: &[Cal
     calls::mark_settled(&mut tx, &ids).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The step ending an answered call that talked `talked` seconds: billed by the minute
+/// at its rate, never more than it holds.
+pub(crate) fn priced(call: &Call, status: &'static str, reason: &'static str, talked: i64) -> Step<'static> {
+    Step {
+        status,
+        duration_secs: Some(talked),
+        billed_minutes: Some(billed_minutes(talked)),
+        cost: Some(cost(talked, call.rate).min(call.held)),
+        end_reason: Some(reason),
+        ..Step::default()
+    }
 }
 
 pub(crate) fn ended(status: &'static str, reason: &'static str, code: Option<u16>) -> Step<'static> {

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use callplane_domain::telephony::{billed_minutes, cost};
+use callplane_domain::telephony::cost;
 use callplane_store::access::Scope;
 use callplane_store::product::calls::{self, Artifacts, Call, Step, Work};
 use callplane_store::product::{agents, contacts, sip_trunks};
@@ -157,7 +157,7 @@ fn serving(state: &AppState) -> ApiResult<()> {
 pub async fn check_can_dial(state: &AppState, scope: &Scope) -> ApiResult<()> {
     serving(state)?;
     let trunks = sip_trunks::list(&mut scope.read().await?).await?;
-    if outbound_gateway(&trunks).is_none() {
+    if preferred_trunk(&trunks).is_none() {
         return Err(ApiError::new(
             Code::NoSipTrunk,
             "The workspace's provider is SIP/BYOC but none of its SIP trunks has an outbound gateway; add one under Settings → Telephony → SIP/BYOC.",
@@ -176,7 +176,7 @@ pub async fn check_trunk(
     let trunk = sip_trunks::get(&mut scope.read().await?, trunk_id)
         .await?
         .ok_or_else(|| ApiError::invalid("sip_trunk_id", "is not a SIP trunk of this workspace"))?;
-    if outbound_gateway(std::slice::from_ref(&trunk)).is_none() {
+    if !has_outbound_gateway(&trunk) {
         return Err(ApiError::invalid("sip_trunk_id", "the trunk has no outbound gateway"));
     }
     serving(state)?;
@@ -198,21 +198,14 @@ fn outbound_gateways(trunk: &sip_trunks::Trunk) -> Vec<Gateway> {
     gateways
 }
 
-/// The trunk calls go through and its first gateway: the lowest priority of every
-/// trunk's outbound gateways (the oldest trunk first among equals).
-fn outbound_gateway(trunks: &[sip_trunks::Trunk]) -> Option<(&sip_trunks::Trunk, Gateway)> {
-    let mut best: Option<(&sip_trunks::Trunk, Gateway)> = None;
-    let mut ordered: Vec<&sip_trunks::Trunk> = trunks.iter().collect();
-    ordered.sort_by_key(|t| t.created_at);
-    for t in ordered {
-        let gateways: Vec<Gateway> = serde_json::from_str(&t.gateways).unwrap_or_default();
-        for g in gateways.into_iter().filter(|g| g.outbound) {
-            if best.as_ref().is_none_or(|(_, b)| g.priority < b.priority) {
-                best = Some((t, g));
-            }
-        }
-    }
-    best
+/// The trunk calls go through when none is chosen: the one with the lowest-priority
+/// outbound gateway (the oldest among equals).
+fn preferred_trunk(trunks: &[sip_trunks::Trunk]) -> Option<&sip_trunks::Trunk> {
+    trunks
+        .iter()
+        .filter_map(|t| outbound_gateways(t).first().map(|g| (g.priority, t.created_at, t)))
+        .min_by_key(|(priority, created_at, _)| (*priority, *created_at))
+        .map(|(_, _, t)| t)
 }
 
 /// Hangs up a call this process carries; `false` when it carries no such call.
@@ -271,7 +264,7 @@ pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) ->
         let pinned = call.sip.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
         let pinned = pinned.as_ref().and_then(|j| j["trunk_id"].as_str());
         let trunks: Vec<_> = trunks.into_iter().filter(|t| pinned.is_none_or(|id| id == t.id)).collect();
-        let Some((trunk, _)) = outbound_gateway(&trunks) else {
+        let Some(trunk) = preferred_trunk(&trunks) else {
             return finish_without_media(
                 state,
                 region,
@@ -320,13 +313,8 @@ pub async fn step(state: &AppState, region: &RegionDb, w: &Work, call: &Call) ->
     // Ringing or in progress past its deadline, and no process carries it.
     let talked = call.answered_at.map_or(0, |at| ((now - at) / 1000).clamp(0, call.max_seconds));
     let step = Step {
-        status: "failed",
-        duration_secs: Some(talked),
-        billed_minutes: Some(billed_minutes(talked)),
-        cost: Some(cost(talked, call.rate).min(call.held)),
-        end_reason: Some("interrupted"),
         error: Some("the process carrying the call stopped before it ended"),
-        ..Step::default()
+        ..call_service::priced(call, "failed", "interrupted", talked)
     };
     end_call(state, region, w, call, &step, None).await
 }
@@ -497,14 +485,7 @@ async fn ended(
     let media = end.media.as_ref();
     let talked = media.map_or(0, |m| ((m.duration_ms + 500) / 1000) as i64).min(call.max_seconds);
     let error = end.error.clone().or_else(|| end.sip_code.map(|c| format!("the carrier answered SIP {c}")));
-    let priced = |status: &'static str, reason: &'static str| Step {
-        status,
-        duration_secs: Some(talked),
-        billed_minutes: Some(billed_minutes(talked)),
-        cost: Some(cost(talked, call.rate).min(call.held)),
-        end_reason: Some(reason),
-        ..Step::default()
-    };
+    let priced = |status, reason| call_service::priced(&call, status, reason, talked);
     let step = match end.outcome {
         _ if canceled => Step { detail: Some("canceled through the API"), ..priced("canceled", "canceled") },
         Outcome::Completed if call.agent_id.is_none() && inbound => priced("completed", "no_agent"),
