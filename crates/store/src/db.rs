@@ -295,6 +295,25 @@ impl Db {
         Ok(Tx { inner, changes: self.changes.clone(), access_changed: false })
     }
 
+    /// A write transaction whose statements PostgreSQL plans as index walks (no
+    /// sequential or bitmap scans, sorts, hash or merge joins), for work queues read in
+    /// index order and batches of rows named by their keys: a table filled in a burst
+    /// has stale statistics until autovacuum analyzes it, and the planner then reads and
+    /// sorts whole tables for a few rows. The same as [`Db::begin`] on SQLite.
+    pub async fn begin_index_walks(&self) -> Result<Tx> {
+        let inner = match &self.pools {
+            Pools::Sqlite { write, .. } => TxInner::Sqlite(write.begin().await?),
+            Pools::Postgres(pool) => TxInner::Pg(
+                pool.begin_with(
+                    "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; \
+                     SET LOCAL enable_sort = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
+                )
+                .await?,
+            ),
+        };
+        Ok(Tx { inner, changes: self.changes.clone(), access_changed: false })
+    }
+
     /// Readiness: the database answers a trivial query.
     pub async fn ping(&self) -> Result<()> {
         let mut conn = self.conn().await?;

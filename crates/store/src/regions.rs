@@ -35,6 +35,10 @@ impl RegionDb {
         self.db.begin().await
     }
 
+    pub(crate) async fn begin_index_walks(&self) -> Result<Tx> {
+        self.db.begin_index_walks().await
+    }
+
     pub(crate) async fn conn(&self) -> Result<Conn> {
         self.db.conn().await
     }

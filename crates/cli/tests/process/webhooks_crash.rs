@@ -55,7 +55,8 @@ async fn wait_for_all(r: &Receiver, events: &HashSet<String>, timeout: Duration)
 #[tokio::test]
 async fn e2_ten_thousand_pending_events_survive_repeated_sigkill_and_all_arrive() {
     let r = Receiver::start().await;
-    r.script(|_, _| Reply::status(200).delayed(Duration::from_millis(20)));
+    // Slow while the events are queued (so most are still pending after), then quicker.
+    r.script(|_, _| Reply::status(200).delayed(Duration::from_millis(200)));
     let install = Installation::new(WEBHOOKS).await;
     let mut server = Server::start(bin(), &install, &[]);
     let (token, _, _, ws) = server.signup(&email("owner"), "Crash Hooks").await;
@@ -66,6 +67,7 @@ async fn e2_ten_thousand_pending_events_survive_repeated_sigkill_and_all_arrive(
     let endpoint = e["id"].as_str().unwrap().to_owned();
     let events = queue_events(&[&server], &ws, &token, &endpoint, 10_000).await;
     assert_eq!(events.len(), 10_000);
+    r.script(|_, _| Reply::status(200).delayed(Duration::from_millis(20)));
 
     // Killed three times while events are pending and being sent.
     for round in 0..3 {

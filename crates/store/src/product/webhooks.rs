@@ -430,11 +430,12 @@ pub async fn claim(
     held: &HashSet<String>,
 ) -> Result<Vec<(Claimed, Outgoing)>> {
     let ClaimLimits { limit, per_endpoint } = limits;
-    let mut tx = region.begin().await?;
+    let mut tx = region.begin_index_walks().await?;
     macro_rules! due_sql {
         ($lock:literal) => {
             concat!(
-                "SELECT d.workspace_id, d.id, d.endpoint_id FROM webhook_deliveries d
+                "SELECT d.workspace_id, d.id, d.endpoint_id, d.event_id, CAST(d.attempts AS BIGINT) AS attempts
+                 FROM webhook_deliveries d
                  JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
                  WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
                    AND p.enabled
@@ -446,18 +447,17 @@ pub async fn claim(
     let pg = region.backend() == "postgres";
     let sql = if pg { due_sql!(" FOR UPDATE OF d SKIP LOCKED") } else { due_sql!("") };
     let scan = (limit * 4).max(64) as i64;
-    let due: Vec<(String, String, String)> =
-        on!(&mut tx, |c| sqlx::query_as(sql).bind(now).bind(scan).fetch_all(c).await)?;
+    let due: Vec<Due> = on!(&mut tx, |c| sqlx::query_as(sql).bind(now).bind(scan).fetch_all(c).await)?;
     let mut taken: HashMap<&str, usize> = HashMap::new();
-    let mut picked: Vec<&(String, String, String)> = Vec::new();
+    let mut picked: Vec<&Due> = Vec::new();
     for row in &due {
         if picked.len() == limit {
             break;
         }
-        if held.contains(&row.1) {
+        if held.contains(&row.id) {
             continue;
         }
-        let endpoint = row.2.as_str();
+        let endpoint = row.endpoint_id.as_str();
         let busy = in_flight.get(endpoint).copied().unwrap_or(0) + taken.get(endpoint).copied().unwrap_or(0);
         if busy < per_endpoint {
             *taken.entry(endpoint).or_default() += 1;
@@ -467,50 +467,95 @@ pub async fn claim(
     if picked.is_empty() {
         return Ok(Vec::new());
     }
-    // One statement leases them all, one reads what they send.
+    // One statement leases them all, one reads what they send: each picked delivery's
+    // event, endpoint and account, looked up by key (row `i` of the list).
     let lease = format!(
         "UPDATE webhook_deliveries SET lease_until = {first} WHERE (workspace_id, id) IN (VALUES {keys})",
         first = if pg { "$1" } else { "?" },
         keys = crate::db::value_rows(pg, picked.len(), 2, 2)
     );
-    let read = format!(
-        "SELECT d.workspace_id, d.id, d.endpoint_id, a.account_id, p.url, p.secret, p.previous_secret,
-                p.previous_secret_until, e.id AS event_id, e.type AS event_type, e.payload,
-                CAST(d.attempts AS BIGINT) AS attempts
-         FROM webhook_deliveries d
-         JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
-         JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
-         JOIN workspace_anchors a ON a.workspace_id = d.workspace_id
-         WHERE (d.workspace_id, d.id) IN (VALUES {})",
-        crate::db::value_rows(pg, picked.len(), 2, 1)
-    );
+    // Each key is looked up on its own, in the list's order, whatever the planner
+    // believes of the tables' statistics: SQLite loops in `CROSS JOIN` order, and
+    // PostgreSQL (which reorders joins) runs a `LATERAL` subquery per key.
+    let values = crate::db::value_rows(pg, picked.len(), 4, 1);
+    let lookup = "FROM webhook_events e CROSS JOIN webhook_endpoints p CROSS JOIN workspace_anchors a
+         WHERE e.workspace_id = v.workspace_id AND e.id = v.event_id
+           AND p.workspace_id = v.workspace_id AND p.id = v.endpoint_id AND a.workspace_id = v.workspace_id";
+    let columns = "a.account_id, p.url, p.secret, p.previous_secret, p.previous_secret_until,
+         e.type AS event_type, e.payload";
+    let read = if pg {
+        format!(
+            "WITH v(i, workspace_id, event_id, endpoint_id) AS (VALUES {values})
+             SELECT v.i, x.* FROM v CROSS JOIN LATERAL (SELECT {columns} {lookup} LIMIT 1) x"
+        )
+    } else {
+        format!("WITH v(i, workspace_id, event_id, endpoint_id) AS (VALUES {values}) SELECT v.i, {columns} FROM v CROSS JOIN {}", &lookup[5..])
+    };
     on!(&mut tx, |c| {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(lease)).bind(lease_until);
-        for (ws, id, _) in &picked {
-            q = q.bind(ws).bind(id);
+        for d in &picked {
+            q = q.bind(&d.workspace_id).bind(&d.id);
         }
         q.execute(&mut *c).await.map(|r| r.rows_affected())
     })?;
-    let out: Vec<Outgoing> = on!(&mut tx, |c| {
+    let sends: Vec<ToSend> = on!(&mut tx, |c| {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(read));
-        for (ws, id, _) in &picked {
-            q = q.bind(ws).bind(id);
+        for (i, d) in picked.iter().enumerate() {
+            q = q.bind(i as i64).bind(&d.workspace_id).bind(&d.event_id).bind(&d.endpoint_id);
         }
         q.fetch_all(&mut *c).await
     })?;
     tx.commit().await?;
-    Ok(out
+    Ok(sends
         .into_iter()
-        .map(|o| {
-            let c = Claimed {
-                workspace_id: o.workspace_id.clone(),
-                id: o.id.clone(),
-                endpoint_id: o.endpoint_id.clone(),
+        .filter_map(|s| {
+            let d = *picked.get(usize::try_from(s.i).ok()?)?;
+            let claimed = Claimed {
+                workspace_id: d.workspace_id.clone(),
+                id: d.id.clone(),
+                endpoint_id: d.endpoint_id.clone(),
                 lease_until,
             };
-            (c, o)
+            let out = Outgoing {
+                workspace_id: d.workspace_id.clone(),
+                id: d.id.clone(),
+                endpoint_id: d.endpoint_id.clone(),
+                account_id: s.account_id,
+                url: s.url,
+                secret: s.secret,
+                previous_secret: s.previous_secret,
+                previous_secret_until: s.previous_secret_until,
+                event_id: d.event_id.clone(),
+                event_type: s.event_type,
+                payload: s.payload,
+                attempts: d.attempts,
+            };
+            Some((claimed, out))
         })
         .collect())
+}
+
+/// A due delivery, as the claim scans it.
+#[derive(sqlx::FromRow)]
+struct Due {
+    workspace_id: String,
+    id: String,
+    endpoint_id: String,
+    event_id: String,
+    attempts: i64,
+}
+
+/// What the claim reads for the `i`th picked delivery.
+#[derive(sqlx::FromRow)]
+struct ToSend {
+    i: i64,
+    account_id: String,
+    url: String,
+    secret: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
+    event_type: String,
+    payload: String,
 }
 
 /// What became of the delivery after an attempt.
@@ -551,78 +596,118 @@ pub struct AttemptResult {
 /// and their endpoints' health, in one transaction; an attempt whose lease was lost
 /// meanwhile (another worker took the row over) is skipped. Returns how many were
 /// recorded, and whether an endpoint was disabled.
+///
+/// Set-based: one statement moves every delivery still under its lease, one inserts
+/// their attempts (a statement per attempt made the PostgreSQL recorder the
+/// bottleneck: each is a round trip); only endpoint health goes row by row, once per
+/// endpoint for successes.
 pub async fn record_many(region: &RegionDb, results: &[(Claimed, String, AttemptResult)]) -> Result<(usize, bool)> {
-    let mut tx = region.begin().await?;
-    let (mut recorded, mut disabled_any) = (0, false);
+    if results.is_empty() {
+        return Ok((0, false));
+    }
+    let pg = region.backend() == "postgres";
+    let mut tx = region.begin_index_walks().await?;
+    let moved = move_deliveries(&mut tx, pg, results).await?;
+    let recorded: Vec<&(Claimed, String, AttemptResult)> =
+        results.iter().filter(|(c, _, _)| moved.contains(&c.id)).collect();
+    insert_attempts(&mut tx, pg, &recorded).await?;
+    let mut disabled_any = false;
     // A success clears its endpoint's failing streak once per batch.
     let mut healthy: Vec<(&str, &str)> = Vec::new();
-    for (c, account_id, r) in results {
-        let mut health_known = false;
+    for (c, account_id, r) in recorded {
         if matches!(r.effect, EndpointEffect::Healthy) {
             let key = (c.workspace_id.as_str(), c.endpoint_id.as_str());
-            health_known = healthy.contains(&key);
-            if !health_known {
-                healthy.push(key);
+            if healthy.contains(&key) {
+                continue;
             }
+            healthy.push(key);
         }
-        let (ok, disabled) = record_one(&mut tx, c, account_id, r, health_known).await?;
-        recorded += usize::from(ok);
-        disabled_any |= disabled;
+        disabled_any |= apply_effect(&mut tx, c, account_id, r).await?;
     }
     tx.commit().await?;
-    Ok((recorded, disabled_any))
+    Ok((moved.len(), disabled_any))
 }
 
-/// One attempt of [`record_many`]; `health_known`: the endpoint was already marked
-/// healthy in this batch.
-async fn record_one(
+/// Moves each delivery still under the lease its worker took to its next state in one
+/// statement; the ids it moved.
+async fn move_deliveries(
     tx: &mut crate::db::Tx,
-    c: &Claimed,
-    account_id: &str,
-    r: &AttemptResult,
-    health_known: bool,
-) -> Result<(bool, bool)> {
-    let mut tx = JobTxRef { tx, workspace_id: &c.workspace_id, account_id };
-    let (status, next_at) = match r.next {
-        Next::Delivered => ("delivered", None),
-        Next::RetryAt(at) => ("pending", Some(at)),
-        Next::GaveUp => ("failed", None),
-    };
-    let moved = execute!(
-        &mut tx,
-        "UPDATE webhook_deliveries SET status = $3, attempts = attempts + 1, next_attempt_at = $4, lease_until = NULL,
-                last_status = $5, last_error = $6, updated_at = $7
-         WHERE workspace_id = $1 AND id = $2 AND lease_until = $8",
-        &c.workspace_id,
-        &c.id,
-        status,
-        next_at,
-        r.status_code,
-        r.error.as_deref(),
-        r.at,
-        c.lease_until
-    )?;
-    if moved == 0 {
-        return Ok((false, false));
-    }
+    pg: bool,
+    results: &[(Claimed, String, AttemptResult)],
+) -> Result<HashSet<String>> {
+    let sql = format!(
+        "WITH v(workspace_id, id, lease_until, status, next_at, last_status, last_error, at) AS (VALUES {})
+         UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, next_attempt_at = v.next_at,
+                lease_until = NULL, last_status = v.last_status, last_error = v.last_error, updated_at = v.at
+         FROM v
+         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id
+           AND webhook_deliveries.lease_until = v.lease_until
+         RETURNING webhook_deliveries.id",
+        crate::db::value_rows(pg, results.len(), 8, 1)
+    );
+    let ids: Vec<(String,)> = on!(tx, |c| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+        for (c, _, r) in results {
+            let (status, next_at) = match r.next {
+                Next::Delivered => ("delivered", None),
+                Next::RetryAt(at) => ("pending", Some(at)),
+                Next::GaveUp => ("failed", None),
+            };
+            q = q
+                .bind(&c.workspace_id)
+                .bind(&c.id)
+                .bind(c.lease_until)
+                .bind(status)
+                .bind(next_at)
+                .bind(r.status_code)
+                .bind(r.error.as_deref())
+                .bind(r.at);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
 
-    execute!(
-        &mut tx,
+/// The attempts' rows, in one statement.
+async fn insert_attempts(
+    tx: &mut crate::db::Tx,
+    pg: bool,
+    recorded: &[&(Claimed, String, AttemptResult)],
+) -> Result<()> {
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO webhook_attempts (workspace_id, id, delivery_id, endpoint_id, at, status_code, latency_ms,
                                        response_excerpt, error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &c.workspace_id,
-        callplane_domain::id::new_id("watt"),
-        &c.id,
-        &c.endpoint_id,
-        r.at,
-        r.status_code,
-        r.latency_ms,
-        r.response_excerpt.as_deref(),
-        r.error.as_deref()
-    )?;
+         VALUES {}",
+        crate::db::value_rows(pg, recorded.len(), 9, 1)
+    );
+    on!(tx, |c| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+        for (c, _, r) in recorded {
+            q = q
+                .bind(&c.workspace_id)
+                .bind(callplane_domain::id::new_id("watt"))
+                .bind(&c.id)
+                .bind(&c.endpoint_id)
+                .bind(r.at)
+                .bind(r.status_code)
+                .bind(r.latency_ms)
+                .bind(r.response_excerpt.as_deref())
+                .bind(r.error.as_deref());
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// What a recorded attempt does to its endpoint: a success ends its failing streak, a
+/// failure starts one (and disables the endpoint once it is old enough), `410 Gone`
+/// disables it now, with an audit event. Whether it disabled the endpoint.
+async fn apply_effect(tx: &mut crate::db::Tx, c: &Claimed, account_id: &str, r: &AttemptResult) -> Result<bool> {
+    let mut tx = JobTxRef { tx, workspace_id: &c.workspace_id, account_id };
     let disabled = match &r.effect {
-        EndpointEffect::Healthy if health_known => None,
         EndpointEffect::Healthy => {
             execute!(
                 &mut tx,
@@ -684,7 +769,7 @@ async fn record_one(
             r.at
         )?;
     }
-    Ok((true, disabled.is_some()))
+    Ok(disabled.is_some())
 }
 
 /// Forgets every lease (SQLite only, at start-up: one process per database, so a lease
@@ -741,7 +826,7 @@ pub async fn notified(region: &RegionDb, workspace_id: &str, id: &str) -> Result
     tx.commit().await
 }
 
-/// A batch transaction acting in one workspace (for [`record_one`]).
+/// A batch transaction acting in one workspace (for [`apply_effect`]).
 struct JobTxRef<'a> {
     tx: &'a mut crate::db::Tx,
     workspace_id: &'a str,

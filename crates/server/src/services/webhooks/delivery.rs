@@ -12,7 +12,7 @@
 //!   endpoint failing for `webhooks.disable_after_days` is disabled, audited, and its
 //!   workspace's Owner is emailed. Redirects are not followed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -249,81 +249,143 @@ async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attem
     }
 }
 
-/// What the worker holds: requests in flight per endpoint, and every delivery it
-/// claimed whose attempt is not recorded yet. The worker never claims one of those
-/// again, even when its lease ran out meanwhile (a clock that jumps): a lease guards
-/// against other workers, this against itself.
+/// What the worker holds: requests in flight per endpoint, leased deliveries waiting
+/// for a slot, and every delivery it claimed whose attempt is not recorded yet. The
+/// worker never claims one of those again, even when its lease ran out meanwhile (a
+/// clock that jumps): a lease guards against other workers, this against itself.
 #[derive(Default)]
 struct Holding {
     per_endpoint: HashMap<String, usize>,
+    queue: VecDeque<Queued>,
     unrecorded: HashSet<String>,
 }
 type Held = Arc<Mutex<Holding>>;
 
-/// One pass: leases what fits in the free slots of every region database and starts
-/// sending it. Returns how many deliveries it started.
-async fn start_due(
-    state: &AppState,
-    slots: &Arc<tokio::sync::Semaphore>,
-    held: &Held,
-    done: &Arc<tokio::sync::Notify>,
-    recorder: &tokio::sync::mpsc::Sender<Attempted>,
-) -> usize {
-    let w = &state.config.webhooks;
-    let mut started = 0;
-    for (index, region) in state.regions.databases().iter().enumerate() {
-        let free = slots.available_permits();
-        if free == 0 {
-            break;
-        }
-        let now = state.now();
-        // The lease outlives the request's longest time, with a margin to record it.
-        let lease_until = now + (w.timeout_secs as i64 + w.connect_timeout_secs as i64 + 5) * 1000;
-        let (busy, unrecorded) = {
-            let h = held.lock().unwrap_or_else(|e| e.into_inner());
-            (h.per_endpoint.clone(), h.unrecorded.clone())
-        };
-        let limits = store::ClaimLimits { limit: free.min(256), per_endpoint: w.per_endpoint_in_flight };
-        let claimed = match store::claim(region, now, lease_until, limits, &busy, &unrecorded).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming webhook deliveries");
-                continue;
-            }
-        };
-        for (c, out) in claimed {
-            let Ok(permit) = slots.clone().try_acquire_owned() else { break };
-            {
-                let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
-                *h.per_endpoint.entry(c.endpoint_id.clone()).or_default() += 1;
-                h.unrecorded.insert(c.id.clone());
-            }
-            started += 1;
-            let (state, held, done, recorder) = (state.clone(), held.clone(), done.clone(), recorder.clone());
-            tokio::spawn(async move {
-                let result = deliver(&state, &out).await;
-                crate::failpoint::hit("webhook.after_send");
-                let endpoint = c.endpoint_id.clone();
-                let id = c.id.clone();
-                let lost = recorder.send((index, c, out.account_id, result)).await.is_err();
-                let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
-                if lost {
-                    tracing::warn!("the webhook recorder stopped; the attempt is sent again when its lease ends");
-                    h.unrecorded.remove(&id);
+/// A leased delivery waiting for a slot: its region database (by index), the claim,
+/// what it sends.
+type Queued = (usize, Claimed, Outgoing);
+
+/// The delivery worker's parts. Claiming and sending overlap: the worker leases up to
+/// `max_in_flight` deliveries ahead into a queue, and a slot that frees starts the
+/// next queued one at once, so no send waits for a database round trip.
+#[derive(Clone)]
+struct Worker {
+    state: AppState,
+    slots: Arc<tokio::sync::Semaphore>,
+    held: Held,
+    done: Arc<tokio::sync::Notify>,
+    recorder: tokio::sync::mpsc::Sender<Attempted>,
+}
+
+impl Worker {
+    fn held(&self) -> std::sync::MutexGuard<'_, Holding> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Milliseconds a lease must still have for its send to finish under it.
+    fn send_ms(&self) -> i64 {
+        let w = &self.state.config.webhooks;
+        (w.timeout_secs as i64 + w.connect_timeout_secs as i64) * 1000
+    }
+
+    /// Leases due deliveries of every region database into the queue, up to
+    /// `max_in_flight` queued, and at most twice an endpoint's in-flight limit for one
+    /// endpoint (in flight or queued). Returns how many it leased.
+    async fn refill(&self) -> usize {
+        let w = &self.state.config.webhooks;
+        let mut leased = 0;
+        for (index, region) in self.state.regions.databases().iter().enumerate() {
+            let (room, busy, unrecorded) = {
+                let h = self.held();
+                let mut busy = h.per_endpoint.clone();
+                for (_, c, _) in &h.queue {
+                    *busy.entry(c.endpoint_id.clone()).or_default() += 1;
                 }
-                if let Some(n) = h.per_endpoint.get_mut(&endpoint) {
-                    *n -= 1;
-                    if *n == 0 {
-                        h.per_endpoint.remove(&endpoint);
+                (w.max_in_flight.saturating_sub(h.queue.len()), busy, h.unrecorded.clone())
+            };
+            if room == 0 {
+                break;
+            }
+            let now = self.state.now();
+            // The lease outlives a wait in the queue and the request's longest time,
+            // with a margin to record it.
+            let lease_until = now + 2 * self.send_ms() + 5_000;
+            let limits = store::ClaimLimits { limit: room.min(256), per_endpoint: 2 * w.per_endpoint_in_flight };
+            let claimed = match store::claim(region, now, lease_until, limits, &busy, &unrecorded).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming webhook deliveries");
+                    continue;
+                }
+            };
+            leased += claimed.len();
+            let mut h = self.held();
+            for (c, out) in claimed {
+                h.unrecorded.insert(c.id.clone());
+                h.queue.push_back((index, c, out));
+            }
+        }
+        leased
+    }
+
+    /// Starts queued deliveries while slots are free, skipping those whose endpoint
+    /// is at its in-flight limit (a slow endpoint never holds back the others). A
+    /// queued delivery whose lease would end before its send could is given back: it
+    /// is claimed again once the lease ends.
+    fn dispatch(&self) {
+        let cap = self.state.config.webhooks.per_endpoint_in_flight;
+        let now = self.state.now();
+        loop {
+            let Ok(permit) = self.slots.clone().try_acquire_owned() else { return };
+            let next = {
+                let mut h = self.held();
+                let send_ms = self.send_ms();
+                let stale: Vec<String> = h
+                    .queue
+                    .iter()
+                    .filter(|(_, c, _)| c.lease_until - now <= send_ms)
+                    .map(|(_, c, _)| c.id.clone())
+                    .collect();
+                if !stale.is_empty() {
+                    h.queue.retain(|(_, c, _)| c.lease_until - now > send_ms);
+                    for id in &stale {
+                        h.unrecorded.remove(id);
                     }
                 }
-                drop(h);
+                let at =
+                    h.queue.iter().position(|(_, c, _)| h.per_endpoint.get(&c.endpoint_id).is_none_or(|n| *n < cap));
+                let next = at.and_then(|i| h.queue.remove(i));
+                if let Some((_, c, _)) = &next {
+                    *h.per_endpoint.entry(c.endpoint_id.clone()).or_default() += 1;
+                }
+                next
+            };
+            let Some((index, c, out)) = next else { return };
+            let worker = self.clone();
+            tokio::spawn(async move {
+                let result = deliver(&worker.state, &out).await;
+                crate::failpoint::hit("webhook.after_send");
+                let (endpoint, id) = (c.endpoint_id.clone(), c.id.clone());
+                let lost = worker.recorder.send((index, c, out.account_id, result)).await.is_err();
+                {
+                    let mut h = worker.held();
+                    if lost {
+                        tracing::warn!("the webhook recorder stopped; the attempt is sent again when its lease ends");
+                        h.unrecorded.remove(&id);
+                    }
+                    if let Some(n) = h.per_endpoint.get_mut(&endpoint) {
+                        *n -= 1;
+                        if *n == 0 {
+                            h.per_endpoint.remove(&endpoint);
+                        }
+                    }
+                }
                 drop(permit);
-                done.notify_one();
+                worker.dispatch();
+                worker.done.notify_one();
             });
         }
     }
-    started
 }
 
 /// Emails the Owner(s) of each workspace whose endpoint the service disabled for
@@ -394,29 +456,32 @@ pub async fn run_worker(state: AppState) {
         }
     }
     let max = state.config.webhooks.max_in_flight.max(1);
-    let slots = Arc::new(tokio::sync::Semaphore::new(max));
     let held: Held = Arc::default();
-    let done = Arc::new(tokio::sync::Notify::new());
     let (recorder, rx) = tokio::sync::mpsc::channel(max * 4);
     tokio::spawn(run_recorder(state.clone(), rx, held.clone()));
-    // Claim in batches: once a quarter of the slots are free, or all are.
-    let batch = (max / 4).max(1);
+    let worker = Worker {
+        state: state.clone(),
+        slots: Arc::new(tokio::sync::Semaphore::new(max)),
+        held,
+        done: Arc::new(tokio::sync::Notify::new()),
+        recorder,
+    };
     let mut last_report = 0;
     loop {
-        let free = slots.available_permits();
-        let started =
-            if free >= batch || free == max { start_due(&state, &slots, &held, &done, &recorder).await } else { 0 };
+        // Lease ahead once the queue is half empty, in batches.
+        let queued = worker.held().queue.len();
+        let leased = if queued <= max / 2 { worker.refill().await } else { 0 };
+        worker.dispatch();
         if state.now() - last_report >= 60_000 {
             last_report = state.now();
             tell_owners(&state).await;
         }
-        if started == 0 {
-            // Slots busy: the next send to finish wakes the loop; idle: the next due one.
-            let free = slots.available_permits();
-            let wait = if free < batch && free < max { 1_000 } else { next_due_in(&state).await.clamp(1, 1_000) };
+        if leased == 0 {
+            // Queue full: the next send to finish wakes the loop; idle: the next due one.
+            let wait = if queued > max / 2 { 1_000 } else { next_due_in(&state).await.clamp(1, 1_000) };
             tokio::select! {
                 _ = state.webhook_wakeup.notified() => {}
-                _ = done.notified() => {}
+                _ = worker.done.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
             }
         }
