@@ -23,6 +23,21 @@ pub async fn record(
     workspace_name: &str,
     now: i64,
 ) -> ApiResult<&'static str> {
+    let (artifacts, reason) = build(ex, call, talk_secs, script_secs, workspace_name, now).await?;
+    calls::save_artifacts(ex, &call.id, &artifacts).await?;
+    Ok(reason)
+}
+
+/// What [`record`] writes, and why the call ended, read and built without writing (the
+/// call worker builds it on a read connection before its write transaction).
+pub async fn build(
+    ex: &mut impl InWorkspace,
+    call: &Call,
+    talk_secs: i64,
+    script_secs: i64,
+    workspace_name: &str,
+    now: i64,
+) -> ApiResult<(Artifacts, &'static str)> {
     let agent = match &call.agent_id {
         Some(id) => agents::get(ex, id).await?,
         None => None,
@@ -53,15 +68,15 @@ pub async fn record(
         recording_secs: agent.as_ref().filter(|a| a.recording).map(|_| talk_secs),
         created_at: now,
     };
-    calls::save_artifacts(ex, &call.id, &artifacts).await?;
     let agent_max = agent.map_or(i64::MAX, |a| a.max_call_seconds);
-    Ok(if talk_secs >= script_secs {
+    let reason = if talk_secs >= script_secs {
         "hangup"
     } else if talk_secs >= agent_max {
         "agent_limit"
     } else {
         "funds_limit"
-    })
+    };
+    Ok((artifacts, reason))
 }
 
 /// What a number without an agent says before it hangs up.
@@ -70,18 +85,16 @@ pub const NO_AGENT_ANNOUNCEMENT: &str =
 
 /// The transcript of an inbound call to a number without an agent: the announcement.
 pub async fn record_announcement(ex: &mut impl InWorkspace, call: &Call, now: i64) -> ApiResult<()> {
+    calls::save_artifacts(ex, &call.id, &announcement(call, now)).await?;
+    Ok(())
+}
+
+/// What [`record_announcement`] writes.
+pub fn announcement(call: &Call, now: i64) -> Artifacts {
     let end_ms = (call.duration_secs * 1000).max(300);
     let turn =
         json!({ "speaker": "agent", "start_ms": 300.min(end_ms), "end_ms": end_ms, "text": NO_AGENT_ANNOUNCEMENT });
-    let artifacts = Artifacts {
-        turns: json!([turn]).to_string(),
-        outcome: None,
-        analysis: None,
-        recording_secs: None,
-        created_at: now,
-    };
-    calls::save_artifacts(ex, &call.id, &artifacts).await?;
-    Ok(())
+    Artifacts { turns: json!([turn]).to_string(), outcome: None, analysis: None, recording_secs: None, created_at: now }
 }
 
 /// Decodes the stored turns (for the recording and the pages).

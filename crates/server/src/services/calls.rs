@@ -475,25 +475,44 @@ pub async fn admit(
     Ok(Admitted { call, work: w, region: region_id })
 }
 
-/// Moves one due call a step; answers an ended call whose money is still to settle
-/// (the pass settles those together). No region transaction is open while the wallet
-/// (control database) is touched: the steps are ordered instead, and `advance` only
-/// moves a call from the status it was read in.
-async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<Option<Call>> {
-    let now = state.now();
-    // Read outside any transaction: the writer is held only to write, and `advance`
-    // moves the call only from the status read here.
-    let call = calls::get(&mut calls::read_work(region, w).await?, &w.id).await?;
-    let Some(call) = call else { return Ok(None) };
+/// What the worker does with a due call, decided outside any transaction.
+enum Plan {
+    /// Nothing is due (it moved meanwhile, or its step is later).
+    Nothing,
+    /// It ended; its money is still to settle.
+    Settle(Call),
+    /// It goes over SIP: this process's agent steps it.
+    Sip(Call),
+    /// A step of the simulated carrier.
+    Step(Box<Planned>),
+}
+
+/// A simulated call's next step, with what it writes.
+struct Planned {
+    call: Call,
+    step: Step<'static>,
+    /// Seconds the other side would talk.
+    script_secs: i64,
+    /// Answered: the hold is first extended to this (control database).
+    hold_up_to: Option<i64>,
+    /// The transcript and analysis, written with the status that ends the call.
+    artifacts: Option<calls::Artifacts>,
+}
+
+/// Reads a due call and decides its step. Only reads (each on a read connection, no
+/// transaction): the writer is held only to write, and `advance` moves the call only
+/// from the status read here.
+async fn plan(state: &AppState, region: &RegionDb, w: &Work, workspace_name: &str, now: i64) -> ApiResult<Plan> {
+    let mut conn = calls::read_work(region, w).await?;
+    let Some(call) = calls::get(&mut conn, &w.id).await? else { return Ok(Plan::Nothing) };
     if call.has_ended() {
-        return Ok((!call.settled).then_some(call));
+        return Ok(if call.settled { Plan::Nothing } else { Plan::Settle(call) });
     }
     if call.next_step_at.is_none_or(|at| at > now) {
-        return Ok(None);
+        return Ok(Plan::Nothing);
     }
     if is_sip(state, &call.provider) {
-        sip_calls::step(state, region, w, &call).await?;
-        return Ok(None);
+        return Ok(Plan::Sip(call));
     }
     let inbound = call.direction == "inbound";
     let script = match inbound {
@@ -506,67 +525,74 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<Option
         _ if inbound => NO_AGENT_SECONDS,
         _ => 0,
     };
-    let mut step = match (call.status.as_str(), script.answer) {
+    let (mut step, mut hold_up_to, mut artifacts) = (Step::default(), None, None);
+    match (call.status.as_str(), script.answer) {
         ("queued", _) => {
-            Step { status: "ringing", next_step_at: Some(now + real_ms(state, script.ring_ms)), ..Step::default() }
+            step = Step { status: "ringing", next_step_at: Some(now + real_ms(state, script.ring_ms)), ..step }
         }
-        ("ringing", Answer::Talk { .. }) => {
-            // 3. Answered: the hold grows to cover the call's limit, as far as the
-            // wallet allows; the call talks at most what it covers.
-            let up_to = cost(call.max_seconds, call.rate);
-            let held = wallet::extend(state, &call.id, up_to).await?;
-            let covered = if call.rate == 0 { call.max_seconds } else { held / call.rate * 60 };
-            let limit = call.max_seconds.min(covered);
-            let talk = script_secs.min(limit);
-            Step {
-                status: "in-progress",
-                next_step_at: Some(now + real_ms(state, talk * 1000)),
-                answered_at: Some(now),
-                max_seconds: Some(limit),
-                held: Some(held),
-                duration_secs: Some(talk),
-                ..Step::default()
-            }
-        }
-        ("ringing", Answer::Busy) => ended("busy", "busy", None),
-        ("ringing", Answer::NoAnswer) => ended("no-answer", "no_answer", None),
-        ("ringing", Answer::Failed { code }) => ended("failed", "carrier_refused", Some(code)),
+        // 3. Answered: the hold grows to cover the call's limit first (`talking`).
+        ("ringing", Answer::Talk { .. }) => hold_up_to = Some(cost(call.max_seconds, call.rate)),
+        ("ringing", Answer::Busy) => step = ended("busy", "busy", None),
+        ("ringing", Answer::NoAnswer) => step = ended("no-answer", "no_answer", None),
+        ("ringing", Answer::Failed { code }) => step = ended("failed", "carrier_refused", Some(code)),
         ("in-progress", _) => {
             let talked = call.duration_secs;
-            Step {
+            let (written, reason) = match call.agent_id {
+                None => (call_outputs::announcement(&call, now), "no_agent"),
+                Some(_) => call_outputs::build(&mut conn, &call, talked, script_secs, workspace_name, now).await?,
+            };
+            artifacts = Some(written);
+            step = Step {
                 status: "completed",
                 billed_minutes: Some(billed_minutes(talked)),
                 cost: Some(cost(talked, call.rate).min(call.held)),
-                ..Step::default()
-            }
+                end_reason: Some(reason),
+                ..step
+            };
         }
-        _ => return Ok(None),
-    };
-    // The transcript and analysis are written with the status that ends the call.
-    let workspace_name = match step.status {
-        "completed" => callplane_store::workspaces::name_of(&mut state.db.conn().await?, &w.workspace_id)
-            .await?
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
-    let mut tx = calls::begin_work(region, w).await?;
-    if step.status == "completed" {
-        let reason = match call.agent_id {
-            None => {
-                call_outputs::record_announcement(&mut tx, &call, now).await?;
-                "no_agent"
-            }
-            Some(_) => {
-                call_outputs::record(&mut tx, &call, call.duration_secs, script_secs, &workspace_name, now).await?
-            }
-        };
-        step.end_reason = Some(reason);
+        _ => return Ok(Plan::Nothing),
     }
-    let Some(after) = calls::advance(&mut tx, &call.id, &call.status, &step, now).await? else {
-        return Ok(None); // moved meanwhile (cancelled): this step's writes roll back
-    };
-    let told = events::call_changed(&mut tx, &after, now).await?;
-    let campaign_moved = after.has_ended() && campaigns::call_ended(&mut tx, &after, now).await?;
+    Ok(Plan::Step(Box::new(Planned { call, step, script_secs, hold_up_to, artifacts })))
+}
+
+/// The step of an answered call whose hold is now `held`: it talks at most what the
+/// hold covers, and never past its limit.
+fn talking(state: &AppState, p: &Planned, held: i64, now: i64) -> Step<'static> {
+    let call = &p.call;
+    let covered = if call.rate == 0 { call.max_seconds } else { held / call.rate * 60 };
+    let limit = call.max_seconds.min(covered);
+    let talk = p.script_secs.min(limit);
+    Step {
+        status: "in-progress",
+        next_step_at: Some(now + real_ms(state, talk * 1000)),
+        answered_at: Some(now),
+        max_seconds: Some(limit),
+        held: Some(held),
+        duration_secs: Some(talk),
+        ..Step::default()
+    }
+}
+
+/// Applies planned steps of one workspace (`w`'s) in one region transaction: each
+/// call's status, its transcript when it ends, its event and its campaign target. A
+/// call that moved meanwhile (cancelled) is left as it is. Returns the calls that ended.
+async fn apply(state: &AppState, region: &RegionDb, w: &Work, planned: &[&Planned], now: i64) -> ApiResult<Vec<Call>> {
+    let ids: Vec<&str> = planned.iter().map(|p| p.call.id.as_str()).collect();
+    let mut tx = calls::begin_work_on(region, w, &ids).await?;
+    let (mut ended, mut told, mut campaign_moved) = (Vec::new(), false, false);
+    for p in planned {
+        let Some(after) = calls::advance(&mut tx, &p.call.id, &p.call.status, &p.step, now).await? else {
+            continue;
+        };
+        if let Some(a) = &p.artifacts {
+            calls::save_artifacts(&mut tx, &after.id, a).await?;
+        }
+        told |= events::call_changed(&mut tx, &after, now).await?;
+        if after.has_ended() {
+            campaign_moved |= campaigns::call_ended(&mut tx, &after, now).await?;
+            ended.push(after);
+        }
+    }
     tx.commit().await?;
     if told {
         state.webhook_wakeup.notify_one();
@@ -574,7 +600,35 @@ async fn step(state: &AppState, region: &RegionDb, w: &Work) -> ApiResult<Option
     if campaign_moved {
         state.dialer_wakeup.notify_one();
     }
-    Ok(after.has_ended().then_some(after))
+    Ok(ended)
+}
+
+/// [`apply`] in batches; a batch that fails is applied call by call, so one call's
+/// trouble never holds back the others (it is retried on the next pass).
+async fn apply_all(state: &AppState, region: &RegionDb, w: &Work, planned: &[&Planned], now: i64) -> Vec<Call> {
+    /// Steps per transaction: the single SQLite writer is held a few milliseconds.
+    const BATCH: usize = 64;
+    let mut ended = Vec::new();
+    for batch in planned.chunks(BATCH) {
+        match apply(state, region, w, batch, now).await {
+            Ok(e) => ended.extend(e),
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(workspace = %w.workspace_id, error = %e.detail, "advancing calls together; one by one");
+                for p in batch {
+                    match apply(state, region, w, std::slice::from_ref(p), now).await {
+                        Ok(e) => ended.extend(e),
+                        Err(e) => {
+                            tracing::warn!(call = %p.call.id, error = %e.detail, "advancing a call; retried on the next pass")
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(call = %batch[0].call.id, error = %e.detail, "advancing a call; retried on the next pass")
+            }
+        }
+    }
+    ended
 }
 
 /// 4. An ended call's money: the wallet charges it (once), then the call is marked.
@@ -628,18 +682,22 @@ pub fn is_sip(state: &AppState, provider: &str) -> bool {
     telephony::routes(state).catalog().provider(provider).is_some_and(|p| p.kind == ProviderKind::Sip)
 }
 
-/// One pass over every region database: each due call moves a step, each ended call
-/// is settled, up to `STEP_CONCURRENCY` calls at a time (each step only moves a call
-/// from the status it read, so concurrent steps of one call cannot both win). Returns
-/// how many calls it touched.
+/// One pass over every region database: each due call is read and its step decided
+/// (up to `READS` at a time), the holds of answered calls grow in one control
+/// transaction, the steps are applied per workspace in region transactions of many
+/// calls (each only moves a call from the status it read, so concurrent workers cannot
+/// both win), SIP calls step on their own, and the ended calls are settled together.
+/// Returns how many calls it touched.
 pub async fn work_once(state: &AppState) -> usize {
+    use futures_util::StreamExt;
+    use std::collections::BTreeMap;
     /// How many ended calls one settlement takes (its transactions stay short).
     const SETTLE_BATCH: usize = 200;
-    use futures_util::StreamExt;
-    const STEP_CONCURRENCY: usize = 16;
+    const READS: usize = 16;
     let mut touched = 0;
     for region in state.regions.databases() {
-        let due = match calls::due(region, state.now(), 500).await {
+        let now = state.now();
+        let due = match calls::due(region, now, 500).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "reading due calls");
@@ -647,27 +705,76 @@ pub async fn work_once(state: &AppState) -> usize {
             }
         };
         touched += due.len();
-        let to_settle = std::sync::Mutex::new(Vec::new());
-        futures_util::stream::iter(&due)
-            .for_each_concurrent(STEP_CONCURRENCY, |w| {
-                let to_settle = &to_settle;
-                async move {
-                    match step(state, region, w).await {
-                        Ok(Some(ended)) => to_settle.lock().expect("never poisoned").push((w, ended)),
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::warn!(call = %w.id, error = %e.detail, "advancing a call; retried on the next pass")
-                        }
+        // The transcript greets with the workspace's name: read once per workspace.
+        let mut names: BTreeMap<&str, String> = BTreeMap::new();
+        for w in &due {
+            if !names.contains_key(w.workspace_id.as_str()) {
+                let name = match state.db.conn().await {
+                    Ok(mut c) => callplane_store::workspaces::name_of(&mut c, &w.workspace_id).await.ok().flatten(),
+                    Err(_) => None,
+                };
+                names.insert(&w.workspace_id, name.unwrap_or_default());
+            }
+        }
+        let names = &names;
+        // By index: a closure over references would not be general enough for `spawn`.
+        let due_ref = &due;
+        let reads = (0..due.len()).map(|i| async move {
+            let w = &due_ref[i];
+            let name = names.get(w.workspace_id.as_str()).map_or("", String::as_str);
+            (i, plan(state, region, w, name, now).await)
+        });
+        let plans: Vec<(usize, ApiResult<Plan>)> = futures_util::stream::iter(reads).buffered(READS).collect().await;
+        let (mut steps, mut sip, mut ended) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, plan) in plans {
+            let w = &due[i];
+            match plan {
+                Err(e) => {
+                    tracing::warn!(call = %w.id, error = %e.detail, "reading a due call; retried on the next pass")
+                }
+                Ok(Plan::Nothing) => {}
+                Ok(Plan::Settle(call)) => ended.push((w, call)),
+                Ok(Plan::Sip(call)) => sip.push((w, call)),
+                Ok(Plan::Step(p)) => steps.push((w, p)),
+            }
+        }
+        // 3. Answered calls: their holds grow first, together.
+        let answering: Vec<(&str, i64)> =
+            steps.iter().filter_map(|(_, p)| p.hold_up_to.map(|up_to| (p.call.id.as_str(), up_to))).collect();
+        if !answering.is_empty() {
+            match wallet::extend_many(state, &answering).await {
+                Ok(held) => {
+                    let mut held = held.into_iter();
+                    for (_, p) in steps.iter_mut().filter(|(_, p)| p.hold_up_to.is_some()) {
+                        p.step = talking(state, p, held.next().unwrap_or(0), now);
                     }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e.detail, "extending the holds of answered calls; retried on the next pass");
+                    steps.retain(|(_, p)| p.hold_up_to.is_none());
+                }
+            }
+        }
+        let mut by_workspace: BTreeMap<&str, (&Work, Vec<&Planned>)> = BTreeMap::new();
+        for (w, p) in &steps {
+            by_workspace.entry(w.workspace_id.as_str()).or_insert_with(|| (w, Vec::new())).1.push(p);
+        }
+        for (w, planned) in by_workspace.into_values() {
+            ended.extend(apply_all(state, region, w, &planned, now).await.into_iter().map(|c| (w, c)));
+        }
+        futures_util::stream::iter(&sip)
+            .for_each_concurrent(READS, |(w, call)| async move {
+                if let Err(e) = sip_calls::step(state, region, w, call).await {
+                    tracing::warn!(call = %w.id, error = %e.detail, "advancing a SIP call; retried on the next pass");
                 }
             })
             .await;
         // The pass's ended calls are settled together, per workspace.
-        let mut by_workspace: std::collections::BTreeMap<&str, (&Work, Vec<Call>)> = Default::default();
-        for (w, call) in to_settle.into_inner().expect("never poisoned") {
-            by_workspace.entry(w.workspace_id.as_str()).or_insert_with(|| (w, Vec::new())).1.push(call);
+        let mut to_settle: BTreeMap<&str, (&Work, Vec<Call>)> = BTreeMap::new();
+        for (w, call) in ended {
+            to_settle.entry(w.workspace_id.as_str()).or_insert_with(|| (w, Vec::new())).1.push(call);
         }
-        for (w, ended) in by_workspace.into_values() {
+        for (w, ended) in to_settle.into_values() {
             for chunk in ended.chunks(SETTLE_BATCH) {
                 if let Err(e) = settle_many(state, region, w, chunk).await {
                     tracing::warn!(workspace = %w.workspace_id, error = %e.detail, "settling calls; retried on the next pass");

@@ -79,10 +79,19 @@ pub async fn hold_many(
 
 /// Grows a running call's hold towards `up_to`; returns what the call may cost at most.
 pub async fn extend(state: &AppState, call_id: &str, up_to: i64) -> ApiResult<i64> {
+    Ok(extend_many(state, &[(call_id, up_to)]).await?[0])
+}
+
+/// [`extend`] for several calls `(call, up_to)` in one transaction; what each holds.
+pub async fn extend_many(state: &AppState, calls: &[(&str, i64)]) -> ApiResult<Vec<i64>> {
+    let now = state.now();
     let mut tx = state.db.begin().await?;
-    let amount = wallet::extend(&mut tx, call_id, up_to, state.now()).await?;
+    let mut held = Vec::with_capacity(calls.len());
+    for (call_id, up_to) in calls {
+        held.push(wallet::extend(&mut tx, call_id, *up_to, now).await?);
+    }
     tx.commit().await?;
-    Ok(amount)
+    Ok(held)
 }
 
 /// Charges an ended call (at most its hold) and releases the rest; `None` when it was

@@ -373,14 +373,25 @@ pub async fn next_due(region: &RegionDb) -> Result<Option<i64>> {
 /// A transaction on a call's workspace, for the lifecycle worker; on PostgreSQL the
 /// call's row is locked, so replicas working on the same call take turns.
 pub async fn begin_work(region: &RegionDb, w: &Work) -> Result<JobTx> {
+    begin_work_on(region, w, &[w.id.as_str()]).await
+}
+
+/// [`begin_work`] for several calls of `w`'s workspace, locked in id order.
+pub async fn begin_work_on(region: &RegionDb, w: &Work, ids: &[&str]) -> Result<JobTx> {
     let mut tx = JobTx::new(region.begin().await?, &w.workspace_id, &w.account_id);
-    if crate::db::Raw::is_postgres(&mut tx) {
-        execute!(
-            &mut tx,
-            "SELECT 1 FROM calls WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
-            &w.workspace_id,
-            &w.id
-        )?;
+    if crate::db::Raw::is_postgres(&mut tx) && !ids.is_empty() {
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT 1 FROM calls WHERE workspace_id = $1 AND id IN ({}) ORDER BY id FOR UPDATE",
+            list.join(", ")
+        );
+        on!(&mut tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&w.workspace_id);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *c).await.map(|r| r.rows_affected())
+        })?;
     }
     Ok(tx)
 }
