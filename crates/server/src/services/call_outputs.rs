@@ -13,23 +13,10 @@ use serde_json::{json, Map, Value};
 use crate::error::ApiResult;
 use crate::services::templates::{render_for, AnalysisField};
 
-/// Records the transcript, analysis and recording of `call`, which talked `talk_secs`;
-/// answers why it ended when it talked less than the caller would have (`script_secs`).
-pub async fn record(
-    ex: &mut impl InWorkspace,
-    call: &Call,
-    talk_secs: i64,
-    script_secs: i64,
-    workspace_name: &str,
-    now: i64,
-) -> ApiResult<&'static str> {
-    let (artifacts, reason) = build(ex, call, talk_secs, script_secs, workspace_name, now).await?;
-    calls::save_artifacts(ex, &call.id, &artifacts).await?;
-    Ok(reason)
-}
-
-/// What [`record`] writes, and why the call ended, read and built without writing (the
-/// call worker builds it on a read connection before its write transaction).
+/// The transcript, analysis and recording length of `call`, which talked `talk_secs`,
+/// and why it ended when it talked less than the caller would have (`script_secs`);
+/// read and built without writing (the call worker builds them on a read connection
+/// before its write transaction), kept by `calls::save_artifacts`.
 pub async fn build(
     ex: &mut impl InWorkspace,
     call: &Call,

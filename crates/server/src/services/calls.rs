@@ -294,7 +294,8 @@ pub async fn cancel(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Call
     let since = |at: i64| if sip { (now - at) / 1000 } else { simulated_secs(state, now - at) };
     let talked = call.answered_at.map_or(0, |at| since(at).clamp(0, call.max_seconds));
     if call.answered_at.is_some() && !sip {
-        call_outputs::record(&mut tx, &call, talked, talked, scope.workspace_name(), now).await?;
+        let (artifacts, _) = call_outputs::build(&mut tx, &call, talked, talked, scope.workspace_name(), now).await?;
+        calls::save_artifacts(&mut tx, &call.id, &artifacts).await?;
     }
     let step = Step { detail: Some("canceled through the API"), ..priced(&call, "canceled", "canceled", talked) };
     let Some(after) = calls::advance(&mut tx, id, &call.status, &step, now).await? else {
