@@ -88,60 +88,39 @@ impl InWorkspace for ProductConn<'_> {
     }
 }
 
-/// A transaction in one workspace for background work, built only by the store from a
-/// claimed job row (which names its workspace).
-pub struct JobTx {
-    tx: Tx,
+/// A transaction or connection in one workspace for background work, built only by the
+/// store from a claimed job row (which names its workspace).
+pub struct Job<E> {
+    inner: E,
     workspace_id: String,
     account_id: String,
+}
+
+/// A transaction in one workspace for background work.
+pub type JobTx = Job<Tx>;
+/// A read connection in one workspace for background work: what a worker reads before
+/// it decides to write.
+pub type JobConn = Job<Conn>;
+
+impl<E> Job<E> {
+    pub(crate) fn new(inner: E, workspace_id: &str, account_id: &str) -> Self {
+        Self { inner, workspace_id: workspace_id.to_owned(), account_id: account_id.to_owned() }
+    }
 }
 
 impl JobTx {
-    pub(crate) fn new(tx: Tx, workspace_id: &str, account_id: &str) -> Self {
-        Self { tx, workspace_id: workspace_id.to_owned(), account_id: account_id.to_owned() }
-    }
-
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await
+        self.inner.commit().await
     }
 }
 
-impl Raw for JobTx {
+impl<E: Raw> Raw for Job<E> {
     fn ex(&mut self) -> Ex<'_> {
-        self.tx.ex()
+        self.inner.ex()
     }
 }
 
-impl InWorkspace for JobTx {
-    fn workspace_id(&self) -> &str {
-        &self.workspace_id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-}
-
-/// A read connection in one workspace for background work (see [`JobTx`]): what a
-/// worker reads before it decides to write.
-pub struct JobConn {
-    conn: Conn,
-    workspace_id: String,
-    account_id: String,
-}
-
-impl JobConn {
-    pub(crate) fn new(conn: Conn, workspace_id: &str, account_id: &str) -> Self {
-        Self { conn, workspace_id: workspace_id.to_owned(), account_id: account_id.to_owned() }
-    }
-}
-
-impl Raw for JobConn {
-    fn ex(&mut self) -> Ex<'_> {
-        self.conn.ex()
-    }
-}
-
-impl InWorkspace for JobConn {
+impl<E: Raw> InWorkspace for Job<E> {
     fn workspace_id(&self) -> &str {
         &self.workspace_id
     }

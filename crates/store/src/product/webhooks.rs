@@ -3,8 +3,8 @@
 //!
 //! Events are written by [`enqueue`] in the transaction of the change that caused them.
 //! The delivery worker [`claim`]s due deliveries with a lease (`FOR UPDATE SKIP LOCKED`
-//! on PostgreSQL, so replicas never take the same row), sends them, and [`record`]s each
-//! attempt only while its lease is still the one it took.
+//! on PostgreSQL, so replicas never take the same row), sends them, and records each
+//! attempt ([`record_many`]) only while its lease is still the one it took.
 
 use std::collections::{HashMap, HashSet};
 
@@ -478,19 +478,20 @@ pub async fn claim(
     // believes of the tables' statistics: SQLite loops in `CROSS JOIN` order, and
     // PostgreSQL (which reorders joins) runs a `LATERAL` subquery per key.
     let values = crate::db::value_rows(pg, picked.len(), 4, 1);
-    let lookup = "FROM webhook_events e CROSS JOIN webhook_endpoints p CROSS JOIN workspace_anchors a
-         WHERE e.workspace_id = v.workspace_id AND e.id = v.event_id
+    let tables = "webhook_events e CROSS JOIN webhook_endpoints p CROSS JOIN workspace_anchors a";
+    let keyed = "WHERE e.workspace_id = v.workspace_id AND e.id = v.event_id
            AND p.workspace_id = v.workspace_id AND p.id = v.endpoint_id AND a.workspace_id = v.workspace_id";
     let columns = "a.account_id, p.url, p.secret, p.previous_secret, p.previous_secret_until,
          e.type AS event_type, e.payload";
-    let read = if pg {
-        format!(
-            "WITH v(i, workspace_id, event_id, endpoint_id) AS (VALUES {values})
-             SELECT v.i, x.* FROM v CROSS JOIN LATERAL (SELECT {columns} {lookup} LIMIT 1) x"
-        )
+    let from = if pg {
+        format!("v CROSS JOIN LATERAL (SELECT {columns} FROM {tables} {keyed} LIMIT 1) x")
     } else {
-        format!("WITH v(i, workspace_id, event_id, endpoint_id) AS (VALUES {values}) SELECT v.i, {columns} FROM v CROSS JOIN {}", &lookup[5..])
+        format!("v CROSS JOIN {tables} {keyed}")
     };
+    let selected = if pg { "x.*" } else { columns };
+    let read = format!(
+        "WITH v(i, workspace_id, event_id, endpoint_id) AS (VALUES {values}) SELECT v.i, {selected} FROM {from}"
+    );
     on!(&mut tx, |c| {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(lease)).bind(lease_until);
         for d in &picked {

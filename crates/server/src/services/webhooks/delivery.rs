@@ -275,6 +275,8 @@ struct Worker {
     held: Held,
     done: Arc<tokio::sync::Notify>,
     recorder: tokio::sync::mpsc::Sender<Attempted>,
+    /// Requests in flight at most, and deliveries queued at most.
+    max: usize,
 }
 
 impl Worker {
@@ -301,7 +303,7 @@ impl Worker {
                 for (_, c, _) in &h.queue {
                     *busy.entry(c.endpoint_id.clone()).or_default() += 1;
                 }
-                (w.max_in_flight.saturating_sub(h.queue.len()), busy, h.unrecorded.clone())
+                (self.max.saturating_sub(h.queue.len()), busy, h.unrecorded.clone())
             };
             if room == 0 {
                 break;
@@ -340,17 +342,16 @@ impl Worker {
             let next = {
                 let mut h = self.held();
                 let send_ms = self.send_ms();
-                let stale: Vec<String> = h
-                    .queue
-                    .iter()
-                    .filter(|(_, c, _)| c.lease_until - now <= send_ms)
-                    .map(|(_, c, _)| c.id.clone())
-                    .collect();
-                if !stale.is_empty() {
-                    h.queue.retain(|(_, c, _)| c.lease_until - now > send_ms);
-                    for id in &stale {
-                        h.unrecorded.remove(id);
+                let mut given_back = Vec::new();
+                h.queue.retain(|(_, c, _)| {
+                    let fresh = c.lease_until - now > send_ms;
+                    if !fresh {
+                        given_back.push(c.id.clone());
                     }
+                    fresh
+                });
+                for id in &given_back {
+                    h.unrecorded.remove(id);
                 }
                 let at =
                     h.queue.iter().position(|(_, c, _)| h.per_endpoint.get(&c.endpoint_id).is_none_or(|n| *n < cap));
@@ -465,6 +466,7 @@ pub async fn run_worker(state: AppState) {
         held,
         done: Arc::new(tokio::sync::Notify::new()),
         recorder,
+        max,
     };
     let mut last_report = 0;
     loop {
