@@ -68,6 +68,7 @@ async fn outbox(install: &Installation, r: &Receiver, path: &str, n: usize) -> (
         .collect::<Vec<_>>()
         .await;
     let sample = r.wait_for(path, 1, Duration::from_secs(30)).await[0].body.clone();
+    eprintln!("  {n} events queued; delivering");
     let start = Instant::now();
     r.open_gate();
     // Counting is O(1) on the receiver: the measuring must not take the CPU it measures.

@@ -68,6 +68,24 @@ pub(crate) fn value_rows(pg: bool, rows: usize, width: usize, first: usize) -> S
     out
 }
 
+/// A table of rows bound as one parameter, `$n`: a JSON array of arrays whose fields
+/// are `columns` in order (a name and `TEXT` or `BIGINT`). One statement of fixed text
+/// for any number of rows, so it is prepared once and cached, and each batch binds one
+/// value instead of thousands. PostgreSQL reads it through `batch_rows` (migration
+/// 0016), estimated at one row, so each row's keys are looked up by index.
+pub(crate) fn json_table(pg: bool, n: usize, columns: &[(&str, &str)]) -> String {
+    let fields: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty))| match *ty {
+            "TEXT" => format!("j.value ->> {i} AS {name}"),
+            _ => format!("CAST(j.value ->> {i} AS {ty}) AS {name}"),
+        })
+        .collect();
+    let rows = if pg { format!("batch_rows(${n}::json) AS j(value)") } else { format!("json_each(${n}) AS j") };
+    format!("(SELECT {} FROM {rows})", fields.join(", "))
+}
+
 /// A borrowed connection of either backend.
 pub enum Ex<'a> {
     Sqlite(&'a mut SqliteConnection),
@@ -229,13 +247,18 @@ impl Db {
                 .await?;
             return Ok(Db { changes: Arc::new(AccessChanges::new(Some(pool.clone()))), pools: Pools::Postgres(pool) });
         }
+        // Rows cross from SQLite's thread to the task in a bounded channel: a batch
+        // read (a claim, a page) fits it whole, so the thread never waits on a task
+        // that a busy runtime polls late.
+        const SQLITE_ROW_BUFFER: usize = 1024;
         let sync = if options.sqlite_sync_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };
         let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(sync)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .row_buffer_size(SQLITE_ROW_BUFFER);
         // One writer: SQLite serialises writes anyway, and a single connection means
         // transactions queue in the pool instead of failing with SQLITE_BUSY.
         // Its page cache is larger than SQLite's 2 MiB default: a bulk import inserts

@@ -420,7 +420,13 @@ pub struct ClaimLimits {
 /// Leases up to `limit` due deliveries of enabled endpoints in this region database,
 /// at most `per_endpoint` for each endpoint counting the `in_flight` ones this worker
 /// already sends, and none of the `held` ones (claimed by this worker, not recorded
-/// yet); returns them with what to send, in one transaction.
+/// yet); returns them with what to send.
+///
+/// Only the lease is written. On PostgreSQL the due rows are locked as they are read
+/// (`FOR UPDATE SKIP LOCKED`: replicas skip each other's); on SQLite, whose single
+/// writer the recorder needs, they are read on a reader connection before the write
+/// transaction, and what is sent is read after it: the lease `UPDATE` re-checks that
+/// each row is still due and unleased, and returns the ones it took.
 pub async fn claim(
     region: &RegionDb,
     now: i64,
@@ -430,24 +436,35 @@ pub async fn claim(
     held: &HashSet<String>,
 ) -> Result<Vec<(Claimed, Outgoing)>> {
     let ClaimLimits { limit, per_endpoint } = limits;
-    let mut tx = region.begin_index_walks().await?;
-    macro_rules! due_sql {
-        ($lock:literal) => {
-            concat!(
-                "SELECT d.workspace_id, d.id, d.endpoint_id, d.event_id, CAST(d.attempts AS BIGINT) AS attempts
-                 FROM webhook_deliveries d
-                 JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
-                 WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
-                   AND p.enabled
-                 ORDER BY d.next_attempt_at LIMIT $2",
-                $lock
-            )
-        };
-    }
     let pg = region.backend() == "postgres";
-    let sql = if pg { due_sql!(" FOR UPDATE OF d SKIP LOCKED") } else { due_sql!("") };
-    let scan = (limit * 4).max(64) as i64;
-    let due: Vec<Due> = on!(&mut tx, |c| sqlx::query_as(sql).bind(now).bind(scan).fetch_all(c).await)?;
+    // Endpoints at their limit are left out by the scan itself, so a slow endpoint's
+    // backlog is not read over and over.
+    let full: Vec<&str> = in_flight.iter().filter(|(_, n)| **n >= per_endpoint).map(|(e, _)| e.as_str()).collect();
+    let full = serde_json::to_string(&full).unwrap_or_else(|_| "[]".into());
+    // A held row is only due again when its lease ran out before it was recorded (a
+    // clock that jumps): rare enough to cost a claim a few rows rather than every
+    // claim a longer scan.
+    let scan = limit as i64;
+    let (mut tx, due): (crate::db::Tx, Vec<Due>) = if pg {
+        let mut tx = region.begin_index_walks().await?;
+        let due = on!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(due_sql(pg)))
+            .bind(now)
+            .bind(full)
+            .bind(scan)
+            .fetch_all(c)
+            .await)?;
+        (tx, due)
+    } else {
+        let mut conn = region.conn().await?;
+        let due = on!(&mut conn, |c| sqlx::query_as(sqlx::AssertSqlSafe(due_sql(pg)))
+            .bind(now)
+            .bind(full)
+            .bind(scan)
+            .fetch_all(c)
+            .await)?;
+        drop(conn);
+        (region.begin().await?, due)
+    };
     let mut taken: HashMap<&str, usize> = HashMap::new();
     let mut picked: Vec<&Due> = Vec::new();
     for row in &due {
@@ -467,46 +484,31 @@ pub async fn claim(
     if picked.is_empty() {
         return Ok(Vec::new());
     }
-    // One statement leases them all, one reads what they send: each picked delivery's
-    // event, endpoint and account, looked up by key (row `i` of the list).
+    // `UPDATE … FROM` a list of keys looks each one up (SQLite plans a row-value
+    // `IN (VALUES …)` as a scan of the whole table).
     let lease = format!(
-        "UPDATE webhook_deliveries SET lease_until = {first} WHERE (workspace_id, id) IN (VALUES {keys})",
-        first = if pg { "$1" } else { "?" },
-        keys = crate::db::value_rows(pg, picked.len(), 2, 2)
+        "UPDATE webhook_deliveries SET lease_until = $1 FROM {keys} v
+         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id
+           AND webhook_deliveries.status = 'pending' AND webhook_deliveries.lease_until IS NULL
+         RETURNING webhook_deliveries.id",
+        keys = crate::db::json_table(pg, 2, &[("workspace_id", "TEXT"), ("id", "TEXT")])
     );
-    // Each key is looked up on its own, in the list's order, whatever the planner
-    // believes of the tables' statistics: SQLite loops in `CROSS JOIN` order, and
-    // PostgreSQL (which reorders joins) runs a `LATERAL` subquery per key.
-    let values = crate::db::value_rows(pg, picked.len(), 4, 1);
-    let tables = "webhook_events e CROSS JOIN webhook_endpoints p CROSS JOIN workspace_anchors a";
-    let keyed = "WHERE e.workspace_id = v.workspace_id AND e.id = v.event_id
-           AND p.workspace_id = v.workspace_id AND p.id = v.endpoint_id AND a.workspace_id = v.workspace_id";
-    let columns = "a.account_id, p.url, p.secret, p.previous_secret, p.previous_secret_until,
-         e.type AS event_type, e.payload";
-    let from = if pg {
-        format!("v CROSS JOIN LATERAL (SELECT {columns} FROM {tables} {keyed} LIMIT 1) x")
+    let keys: Vec<(&str, &str)> = picked.iter().map(|d| (d.workspace_id.as_str(), d.id.as_str())).collect();
+    let leased: Vec<(String,)> = on!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(lease))
+        .bind(lease_until)
+        .bind(json(&keys))
+        .fetch_all(&mut *c)
+        .await)?;
+    let leased: HashSet<String> = leased.into_iter().map(|(id,)| id).collect();
+    picked.retain(|d| leased.contains(&d.id));
+    let sends = if pg {
+        let sends = to_send(&mut tx, pg, &picked).await?;
+        tx.commit().await?;
+        sends
     } else {
-        format!("v CROSS JOIN {tables} {keyed}")
+        tx.commit().await?;
+        to_send(&mut region.conn().await?, pg, &picked).await?
     };
-    let selected = if pg { "x.*" } else { columns };
-    let read = format!(
-        "WITH v(i, workspace_id, event_id, endpoint_id) AS (VALUES {values}) SELECT v.i, {selected} FROM {from}"
-    );
-    on!(&mut tx, |c| {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(lease)).bind(lease_until);
-        for d in &picked {
-            q = q.bind(&d.workspace_id).bind(&d.id);
-        }
-        q.execute(&mut *c).await.map(|r| r.rows_affected())
-    })?;
-    let sends: Vec<ToSend> = on!(&mut tx, |c| {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(read));
-        for (i, d) in picked.iter().enumerate() {
-            q = q.bind(i as i64).bind(&d.workspace_id).bind(&d.event_id).bind(&d.endpoint_id);
-        }
-        q.fetch_all(&mut *c).await
-    })?;
-    tx.commit().await?;
     Ok(sends
         .into_iter()
         .filter_map(|s| {
@@ -534,6 +536,63 @@ pub async fn claim(
             Some((claimed, out))
         })
         .collect())
+}
+
+/// The due deliveries of enabled endpoints not in a JSON list of full ones, oldest
+/// first: `$1` now, `$2` the list, `$3` how many.
+fn due_sql(pg: bool) -> String {
+    let (not_full, lock) = if pg {
+        (
+            "NOT (d.endpoint_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))",
+            " FOR UPDATE OF d SKIP LOCKED",
+        )
+    } else {
+        ("d.endpoint_id NOT IN (SELECT value FROM json_each($2))", "")
+    };
+    format!(
+        "SELECT d.workspace_id, d.id, d.endpoint_id, d.event_id, CAST(d.attempts AS BIGINT) AS attempts
+         FROM webhook_deliveries d
+         JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
+         WHERE d.status = 'pending' AND d.lease_until IS NULL AND d.next_attempt_at <= $1
+           AND p.enabled AND {not_full}
+         ORDER BY d.next_attempt_at LIMIT $3{lock}"
+    )
+}
+
+/// What each picked delivery sends: its event, endpoint and account, looked up by key
+/// (row `i` of the list) whatever the planner believes of the tables' statistics:
+/// SQLite loops in `CROSS JOIN` order, and PostgreSQL (which reorders joins) runs a
+/// `LATERAL` subquery per key.
+async fn to_send(ex: &mut impl Raw, pg: bool, picked: &[&Due]) -> Result<Vec<ToSend>> {
+    if picked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = crate::db::json_table(
+        pg,
+        1,
+        &[("i", "BIGINT"), ("workspace_id", "TEXT"), ("event_id", "TEXT"), ("endpoint_id", "TEXT")],
+    );
+    let tables = "webhook_events e CROSS JOIN webhook_endpoints p CROSS JOIN workspace_anchors a";
+    let keyed = "WHERE e.workspace_id = v.workspace_id AND e.id = v.event_id
+           AND p.workspace_id = v.workspace_id AND p.id = v.endpoint_id AND a.workspace_id = v.workspace_id";
+    let columns = "a.account_id, p.url, p.secret, p.previous_secret, p.previous_secret_until,
+         e.type AS event_type, e.payload";
+    let read = if pg {
+        format!("SELECT v.i, x.* FROM {keys} v CROSS JOIN LATERAL (SELECT {columns} FROM {tables} {keyed} LIMIT 1) x")
+    } else {
+        format!("SELECT v.i, {columns} FROM {keys} v CROSS JOIN {tables} {keyed}")
+    };
+    let rows: Vec<(usize, &str, &str, &str)> = picked
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (i, d.workspace_id.as_str(), d.event_id.as_str(), d.endpoint_id.as_str()))
+        .collect();
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(read)).bind(json(&rows)).fetch_all(&mut *c).await)?)
+}
+
+/// Rows for a [`crate::db::json_table`].
+fn json(rows: &impl serde::Serialize) -> String {
+    serde_json::to_string(rows).unwrap_or_else(|_| "[]".into())
 }
 
 /// A due delivery, as the claim scans it.
@@ -612,6 +671,7 @@ pub async fn record_many(region: &RegionDb, results: &[(Claimed, String, Attempt
     let recorded: Vec<&(Claimed, String, AttemptResult)> =
         results.iter().filter(|(c, _, _)| moved.contains(&c.id)).collect();
     insert_attempts(&mut tx, pg, &recorded).await?;
+
     let mut disabled_any = false;
     // A success clears its endpoint's failing streak once per batch.
     let mut healthy: Vec<(&str, &str)> = Vec::new();
@@ -637,35 +697,40 @@ async fn move_deliveries(
     results: &[(Claimed, String, AttemptResult)],
 ) -> Result<HashSet<String>> {
     let sql = format!(
-        "WITH v(workspace_id, id, lease_until, status, next_at, last_status, last_error, at) AS (VALUES {})
-         UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, next_attempt_at = v.next_at,
+        "UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, next_attempt_at = v.next_at,
                 lease_until = NULL, last_status = v.last_status, last_error = v.last_error, updated_at = v.at
-         FROM v
+         FROM {} v
          WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id
            AND webhook_deliveries.lease_until = v.lease_until
          RETURNING webhook_deliveries.id",
-        crate::db::value_rows(pg, results.len(), 8, 1)
+        crate::db::json_table(
+            pg,
+            1,
+            &[
+                ("workspace_id", "TEXT"),
+                ("id", "TEXT"),
+                ("lease_until", "BIGINT"),
+                ("status", "TEXT"),
+                ("next_at", "BIGINT"),
+                ("last_status", "BIGINT"),
+                ("last_error", "TEXT"),
+                ("at", "BIGINT"),
+            ]
+        )
     );
-    let ids: Vec<(String,)> = on!(tx, |c| {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-        for (c, _, r) in results {
+    let rows: Vec<_> = results
+        .iter()
+        .map(|(c, _, r)| {
             let (status, next_at) = match r.next {
                 Next::Delivered => ("delivered", None),
                 Next::RetryAt(at) => ("pending", Some(at)),
                 Next::GaveUp => ("failed", None),
             };
-            q = q
-                .bind(&c.workspace_id)
-                .bind(&c.id)
-                .bind(c.lease_until)
-                .bind(status)
-                .bind(next_at)
-                .bind(r.status_code)
-                .bind(r.error.as_deref())
-                .bind(r.at);
-        }
-        q.fetch_all(&mut *c).await
-    })?;
+            (&c.workspace_id, &c.id, c.lease_until, status, next_at, r.status_code, r.error.as_deref(), r.at)
+        })
+        .collect();
+    let ids: Vec<(String,)> =
+        on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json(&rows)).fetch_all(&mut *c).await)?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
@@ -681,25 +746,45 @@ async fn insert_attempts(
     let sql = format!(
         "INSERT INTO webhook_attempts (workspace_id, id, delivery_id, endpoint_id, at, status_code, latency_ms,
                                        response_excerpt, error)
-         VALUES {}",
-        crate::db::value_rows(pg, recorded.len(), 9, 1)
+         SELECT * FROM {} v",
+        crate::db::json_table(
+            pg,
+            1,
+            &[
+                ("workspace_id", "TEXT"),
+                ("id", "TEXT"),
+                ("delivery_id", "TEXT"),
+                ("endpoint_id", "TEXT"),
+                ("at", "BIGINT"),
+                ("status_code", "BIGINT"),
+                ("latency_ms", "BIGINT"),
+                ("response_excerpt", "TEXT"),
+                ("error", "TEXT"),
+            ]
+        )
     );
-    on!(tx, |c| {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-        for (c, _, r) in recorded {
-            q = q
-                .bind(&c.workspace_id)
-                .bind(callplane_domain::id::new_id("watt"))
-                .bind(&c.id)
-                .bind(&c.endpoint_id)
-                .bind(r.at)
-                .bind(r.status_code)
-                .bind(r.latency_ms)
-                .bind(r.response_excerpt.as_deref())
-                .bind(r.error.as_deref());
-        }
-        q.execute(&mut *c).await.map(|r| r.rows_affected())
-    })?;
+    let rows: Vec<_> = recorded
+        .iter()
+        .map(|(c, _, r)| {
+            let id = callplane_domain::id::new_id("watt");
+            (
+                &c.workspace_id,
+                id,
+                &c.id,
+                &c.endpoint_id,
+                r.at,
+                r.status_code,
+                r.latency_ms,
+                &r.response_excerpt,
+                &r.error,
+            )
+        })
+        .collect();
+    on!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json(&rows))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -784,16 +869,39 @@ pub async fn release_leases(region: &RegionDb) -> Result<()> {
     tx.commit().await
 }
 
-/// When the earliest pending delivery of an enabled endpoint in this database is due.
+/// Hands back the deliveries whose lease ran out before their attempt was recorded
+/// (their worker died, or took longer than its lease): a claim takes them again.
+pub async fn release_expired(region: &RegionDb, now: i64) -> Result<u64> {
+    let mut tx = region.begin_index_walks().await?;
+    let n = execute!(
+        &mut tx,
+        "UPDATE webhook_deliveries SET lease_until = NULL
+         WHERE status = 'pending' AND lease_until IS NOT NULL AND lease_until < $1",
+        now
+    )?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// When the next delivery of an enabled endpoint in this database is due, or the
+/// next lease ends: the first entry of each queue index.
 pub async fn next_due(region: &RegionDb) -> Result<Option<i64>> {
     let mut conn = region.conn().await?;
-    Ok(on!(&mut conn, |c| sqlx::query_scalar(
-        "SELECT min(coalesce(d.lease_until, d.next_attempt_at)) FROM webhook_deliveries d
+    let due: Option<i64> = on!(&mut conn, |c| sqlx::query_scalar(
+        "SELECT d.next_attempt_at FROM webhook_deliveries d
          JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
-         WHERE d.status = 'pending' AND p.enabled"
+         WHERE d.status = 'pending' AND d.lease_until IS NULL AND p.enabled
+         ORDER BY d.next_attempt_at LIMIT 1"
     )
-    .fetch_one(c)
-    .await)?)
+    .fetch_optional(c)
+    .await)?;
+    let lease_ends: Option<i64> = on!(&mut conn, |c| sqlx::query_scalar(
+        "SELECT lease_until FROM webhook_deliveries WHERE status = 'pending' AND lease_until IS NOT NULL
+         ORDER BY lease_until LIMIT 1"
+    )
+    .fetch_optional(c)
+    .await)?;
+    Ok(due.into_iter().chain(lease_ends).min())
 }
 
 /// An endpoint the service disabled whose workspace's Owner is still to be told.

@@ -28,6 +28,11 @@ use crate::state::AppState;
 /// 10 h and 10 h (the schedule the Standard Webhooks specification suggests).
 pub const SCHEDULE_SECS: [i64; 8] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
 
+/// How far the worker leases ahead: up to this many times `max_in_flight` deliveries
+/// queued, and this many times an endpoint's in-flight limit queued for one endpoint,
+/// so the queue outlasts a claim's round trip.
+const LEASE_AHEAD: usize = 4;
+
 /// Bytes of a response kept for the delivery log.
 const EXCERPT_BYTES: usize = 1024;
 
@@ -291,8 +296,8 @@ impl Worker {
     }
 
     /// Leases due deliveries of every region database into the queue, up to
-    /// `max_in_flight` queued, and at most twice an endpoint's in-flight limit for one
-    /// endpoint (in flight or queued). Returns how many it leased.
+    /// `LEASE_AHEAD` times `max_in_flight` queued, and up to `LEASE_AHEAD` times an
+    /// endpoint's in-flight limit queued for one endpoint. Returns how many it leased.
     async fn refill(&self) -> usize {
         let w = &self.state.config.webhooks;
         let mut leased = 0;
@@ -303,7 +308,7 @@ impl Worker {
                 for (_, c, _) in &h.queue {
                     *busy.entry(c.endpoint_id.clone()).or_default() += 1;
                 }
-                (self.max.saturating_sub(h.queue.len()), busy, h.unrecorded.clone())
+                ((LEASE_AHEAD * self.max).saturating_sub(h.queue.len()), busy, h.unrecorded.clone())
             };
             if room == 0 {
                 break;
@@ -312,8 +317,10 @@ impl Worker {
             // The lease outlives a wait in the queue and the request's longest time,
             // with a margin to record it.
             let lease_until = now + 2 * self.send_ms() + 5_000;
-            let limits = store::ClaimLimits { limit: room.min(256), per_endpoint: 2 * w.per_endpoint_in_flight };
-            let claimed = match store::claim(region, now, lease_until, limits, &busy, &unrecorded).await {
+            let limits =
+                store::ClaimLimits { limit: room.min(256), per_endpoint: (LEASE_AHEAD + 1) * w.per_endpoint_in_flight };
+            let claimed = store::claim(region, now, lease_until, limits, &busy, &unrecorded).await;
+            let claimed = match claimed {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming webhook deliveries");
@@ -434,6 +441,16 @@ async fn tell_owner(state: &AppState, region: &RegionDb, e: &store::ToNotify) ->
     Ok(())
 }
 
+/// Hands back, in every region database, the deliveries whose lease ran out unrecorded
+/// (a worker that died or overran): the due index holds only unleased ones.
+async fn release_expired(state: &AppState) {
+    for region in state.regions.databases() {
+        if let Err(e) = store::release_expired(region, state.now()).await {
+            tracing::warn!(error = %e, "handing back expired webhook leases");
+        }
+    }
+}
+
 /// Milliseconds until the earliest pending delivery is due (a second when none is).
 async fn next_due_in(state: &AppState) -> i64 {
     let mut next = None::<i64>;
@@ -468,11 +485,16 @@ pub async fn run_worker(state: AppState) {
         recorder,
         max,
     };
-    let mut last_report = 0;
+    let (mut last_report, mut last_sweep) = (0, 0);
     loop {
-        // Lease ahead once the queue is half empty, in batches.
+        if state.now() - last_sweep >= 1_000 {
+            last_sweep = state.now();
+            release_expired(&state).await;
+        }
+        // Lease ahead once a slot's worth of the queue is free, in batches.
         let queued = worker.held().queue.len();
-        let leased = if queued <= max / 2 { worker.refill().await } else { 0 };
+        let full = queued > (LEASE_AHEAD - 1) * max;
+        let leased = if !full { worker.refill().await } else { 0 };
         worker.dispatch();
         if state.now() - last_report >= 60_000 {
             last_report = state.now();
@@ -480,7 +502,7 @@ pub async fn run_worker(state: AppState) {
         }
         if leased == 0 {
             // Queue full: the next send to finish wakes the loop; idle: the next due one.
-            let wait = if queued > max / 2 { 1_000 } else { next_due_in(&state).await.clamp(1, 1_000) };
+            let wait = if full { 1_000 } else { next_due_in(&state).await.clamp(1, 1_000) };
             tokio::select! {
                 _ = state.webhook_wakeup.notified() => {}
                 _ = worker.done.notified() => {}
