@@ -76,6 +76,13 @@ async fn outbox(install: &Installation, r: &Receiver, path: &str, n: usize) -> (
         assert!(start.elapsed() < Duration::from_secs(600), "{} of {n} delivered", r.count_at(path));
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    // Done when every attempt is recorded too: a delivery the receiver heard but the
+    // outbox still holds would be sent again after a crash.
+    let pending = format!("/api/v1/workspaces/{ws}/webhooks/{endpoint}/deliveries?status=pending&limit=1");
+    while !server.get(&pending, &token).await.expect(200)["data"].as_array().unwrap().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(600), "attempts not recorded");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let secs = start.elapsed().as_secs_f64();
     let ids: HashSet<String> = r.received_at(path).iter().map(|m| m.header("webhook-id").to_owned()).collect();
     assert_eq!(ids.len(), n, "every event delivered once");

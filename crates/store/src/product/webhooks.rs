@@ -485,11 +485,18 @@ pub async fn claim(
         return Ok(Vec::new());
     }
     // `UPDATE … FROM` a list of keys looks each one up (SQLite plans a row-value
-    // `IN (VALUES …)` as a scan of the whole table).
+    // `IN (VALUES …)` as a scan of the whole table). SQLite re-checks that each row is
+    // still due and unleased; PostgreSQL holds them locked since the scan, and naming
+    // the due index's predicate there would let stale statistics (a queue filled since
+    // the last analyse looks empty) plan the lookups as a walk of that index per key.
+    let recheck = if pg {
+        ""
+    } else {
+        "AND webhook_deliveries.status = 'pending' AND webhook_deliveries.lease_until IS NULL"
+    };
     let lease = format!(
         "UPDATE webhook_deliveries SET lease_until = $1 FROM {keys} v
-         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id
-           AND webhook_deliveries.status = 'pending' AND webhook_deliveries.lease_until IS NULL
+         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id {recheck}
          RETURNING webhook_deliveries.id",
         keys = crate::db::json_table(pg, 2, &[("workspace_id", "TEXT"), ("id", "TEXT")])
     );
