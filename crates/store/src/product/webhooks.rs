@@ -489,11 +489,8 @@ pub async fn claim(
     // still due and unleased; PostgreSQL holds them locked since the scan, and naming
     // the due index's predicate there would let stale statistics (a queue filled since
     // the last analyse looks empty) plan the lookups as a walk of that index per key.
-    let recheck = if pg {
-        ""
-    } else {
-        "AND webhook_deliveries.status = 'pending' AND webhook_deliveries.lease_until IS NULL"
-    };
+    let recheck =
+        if pg { "" } else { "AND webhook_deliveries.status = 'pending' AND webhook_deliveries.lease_until IS NULL" };
     let lease = format!(
         "UPDATE webhook_deliveries SET lease_until = $1 FROM {keys} v
          WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id {recheck}
