@@ -408,6 +408,24 @@ pub struct Outgoing {
     pub attempts: i64,
 }
 
+/// Where a worker's last SQLite claim stopped reading the due index, so the next one
+/// starts there instead of reading again past every delivery it holds (they stay due
+/// until recorded: a SQLite claim writes nothing). A delivery that became due behind
+/// it (its event committed late, or its endpoint was full when the scan passed) waits
+/// for the next full scan: when a scan reaches the end of the due rows, and at least
+/// every [`CURSOR_RESCAN_MS`]. PostgreSQL claims move leased rows out of the due index
+/// and do not use it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClaimCursor {
+    /// The last row read: `next_attempt_at` and rowid.
+    after: Option<(i64, i64)>,
+    /// When the full scan it continues began.
+    since: i64,
+}
+
+/// How long a [`ClaimCursor`] is followed before a claim scans from the start again.
+pub const CURSOR_RESCAN_MS: i64 = 500;
+
 /// How much one claim may take.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaimLimits {
@@ -417,16 +435,18 @@ pub struct ClaimLimits {
     pub per_endpoint: usize,
 }
 
-/// Leases up to `limit` due deliveries of enabled endpoints in this region database,
+/// Claims up to `limit` due deliveries of enabled endpoints in this region database,
 /// at most `per_endpoint` for each endpoint counting the `in_flight` ones this worker
 /// already sends, and none of the `held` ones (claimed by this worker, not recorded
 /// yet); returns them with what to send.
 ///
-/// Only the lease is written. On PostgreSQL the due rows are locked as they are read
-/// (`FOR UPDATE SKIP LOCKED`: replicas skip each other's); on SQLite, whose single
-/// writer the recorder needs, they are read on a reader connection before the write
-/// transaction, and what is sent is read after it: the lease `UPDATE` re-checks that
-/// each row is still due and unleased, and returns the ones it took.
+/// On PostgreSQL, where replicas share the queue, the claim is a lease written by key:
+/// the due rows are locked as they are read (`FOR UPDATE SKIP LOCKED`: replicas skip
+/// each other's), leased until `lease_until`, and only an attempt under its lease is
+/// recorded. On SQLite only one process serves a database (a second `serve` is
+/// refused), so the worker's `held` set alone keeps a row from being claimed twice:
+/// the claim writes nothing (one `UPDATE` per delivery less on the single writer),
+/// and `lease_until` is only the worker's deadline for starting the send.
 pub async fn claim(
     region: &RegionDb,
     now: i64,
@@ -434,66 +454,51 @@ pub async fn claim(
     limits: ClaimLimits,
     in_flight: &HashMap<String, usize>,
     held: &HashSet<String>,
+    cursor: &mut ClaimCursor,
 ) -> Result<Vec<(Claimed, Outgoing)>> {
-    let ClaimLimits { limit, per_endpoint } = limits;
     let pg = region.backend() == "postgres";
     // Endpoints at their limit are left out by the scan itself, so a slow endpoint's
     // backlog is not read over and over.
-    let full: Vec<&str> = in_flight.iter().filter(|(_, n)| **n >= per_endpoint).map(|(e, _)| e.as_str()).collect();
+    let full: Vec<&str> =
+        in_flight.iter().filter(|(_, n)| **n >= limits.per_endpoint).map(|(e, _)| e.as_str()).collect();
     let full = serde_json::to_string(&full).unwrap_or_else(|_| "[]".into());
+    if !pg {
+        if !(0..CURSOR_RESCAN_MS).contains(&(now - cursor.since)) {
+            cursor.after = None;
+        }
+        // From the start, the scan reads past the held rows (still due until recorded).
+        let (after, n) = match cursor.after {
+            Some(after) => (after, limits.limit),
+            None => ((i64::MIN, i64::MIN), limits.limit + held.len()),
+        };
+        let mut conn = region.conn().await?;
+        let due = scan_due(&mut conn, pg, now, &full, after, n).await?;
+        let last = due.last().map(|d| (d.next_attempt_at, d.pos));
+        *cursor = match (due.len() == n, cursor.after) {
+            (false, _) => ClaimCursor::default(),
+            (true, Some(_)) => ClaimCursor { after: last, ..*cursor },
+            (true, None) => ClaimCursor { after: last, since: now },
+        };
+        let picked = pick(&due, limits, in_flight, held);
+        let sends = to_send(&mut conn, pg, &picked).await?;
+        return Ok(claimed(&picked, sends, lease_until));
+    }
     // A held row is only due again when its lease ran out before it was recorded (a
     // clock that jumps): rare enough to cost a claim a few rows rather than every
     // claim a longer scan.
-    let scan = limit as i64;
-    let (mut tx, due): (crate::db::Tx, Vec<Due>) = if pg {
-        let mut tx = region.begin_index_walks().await?;
-        let due = on!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(due_sql(pg)))
-            .bind(now)
-            .bind(full)
-            .bind(scan)
-            .fetch_all(c)
-            .await)?;
-        (tx, due)
-    } else {
-        let mut conn = region.conn().await?;
-        let due = on!(&mut conn, |c| sqlx::query_as(sqlx::AssertSqlSafe(due_sql(pg)))
-            .bind(now)
-            .bind(full)
-            .bind(scan)
-            .fetch_all(c)
-            .await)?;
-        drop(conn);
-        (region.begin().await?, due)
-    };
-    let mut taken: HashMap<&str, usize> = HashMap::new();
-    let mut picked: Vec<&Due> = Vec::new();
-    for row in &due {
-        if picked.len() == limit {
-            break;
-        }
-        if held.contains(&row.id) {
-            continue;
-        }
-        let endpoint = row.endpoint_id.as_str();
-        let busy = in_flight.get(endpoint).copied().unwrap_or(0) + taken.get(endpoint).copied().unwrap_or(0);
-        if busy < per_endpoint {
-            *taken.entry(endpoint).or_default() += 1;
-            picked.push(row);
-        }
-    }
+    let mut tx = region.begin_index_walks().await?;
+    let due = scan_due(&mut tx, pg, now, &full, (0, 0), limits.limit).await?;
+    let mut picked = pick(&due, limits, in_flight, held);
     if picked.is_empty() {
         return Ok(Vec::new());
     }
-    // `UPDATE … FROM` a list of keys looks each one up (SQLite plans a row-value
-    // `IN (VALUES …)` as a scan of the whole table). SQLite re-checks that each row is
-    // still due and unleased; PostgreSQL holds them locked since the scan, and naming
-    // the due index's predicate there would let stale statistics (a queue filled since
-    // the last analyse looks empty) plan the lookups as a walk of that index per key.
-    let recheck =
-        if pg { "" } else { "AND webhook_deliveries.status = 'pending' AND webhook_deliveries.lease_until IS NULL" };
+    // `UPDATE … FROM` a list of keys looks each one up. The rows are locked since the
+    // scan; naming the due index's predicate here would let stale statistics (a queue
+    // filled since the last analyse looks empty) plan the lookups as a walk of that
+    // index per key.
     let lease = format!(
         "UPDATE webhook_deliveries SET lease_until = $1 FROM {keys} v
-         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id {recheck}
+         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id
          RETURNING webhook_deliveries.id",
         keys = crate::db::json_table(pg, 2, &[("workspace_id", "TEXT"), ("id", "TEXT")])
     );
@@ -505,15 +510,55 @@ pub async fn claim(
         .await)?;
     let leased: HashSet<String> = leased.into_iter().map(|(id,)| id).collect();
     picked.retain(|d| leased.contains(&d.id));
-    let sends = if pg {
-        let sends = to_send(&mut tx, pg, &picked).await?;
-        tx.commit().await?;
-        sends
-    } else {
-        tx.commit().await?;
-        to_send(&mut region.conn().await?, pg, &picked).await?
-    };
-    Ok(sends
+    let sends = to_send(&mut tx, pg, &picked).await?;
+    tx.commit().await?;
+    Ok(claimed(&picked, sends, lease_until))
+}
+
+/// Up to `n` due deliveries (see [`due_sql`]), on SQLite after the row `after`.
+async fn scan_due(ex: &mut impl Raw, pg: bool, now: i64, full: &str, after: (i64, i64), n: usize) -> Result<Vec<Due>> {
+    let sql = due_sql(pg);
+    let n = n as i64;
+    Ok(match ex.ex() {
+        crate::db::Ex::Sqlite(c) => {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(full).bind(n);
+            q.bind(after.0).bind(after.1).fetch_all(c).await?
+        }
+        crate::db::Ex::Pg(c) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(full).bind(n).fetch_all(c).await?
+        }
+    })
+}
+
+/// The scanned rows a claim takes: not held, and within each endpoint's limit.
+fn pick<'a>(
+    due: &'a [Due],
+    limits: ClaimLimits,
+    in_flight: &HashMap<String, usize>,
+    held: &HashSet<String>,
+) -> Vec<&'a Due> {
+    let mut taken: HashMap<&str, usize> = HashMap::new();
+    let mut picked = Vec::new();
+    for row in due {
+        if picked.len() == limits.limit {
+            break;
+        }
+        if held.contains(&row.id) {
+            continue;
+        }
+        let endpoint = row.endpoint_id.as_str();
+        let busy = in_flight.get(endpoint).copied().unwrap_or(0) + taken.get(endpoint).copied().unwrap_or(0);
+        if busy < limits.per_endpoint {
+            *taken.entry(endpoint).or_default() += 1;
+            picked.push(row);
+        }
+    }
+    picked
+}
+
+/// The claimed deliveries, with what each sends (row `i` of `sends` is `picked[i]`'s).
+fn claimed(picked: &[&Due], sends: Vec<ToSend>, lease_until: i64) -> Vec<(Claimed, Outgoing)> {
+    sends
         .into_iter()
         .filter_map(|s| {
             let d = *picked.get(usize::try_from(s.i).ok()?)?;
@@ -539,27 +584,38 @@ pub async fn claim(
             };
             Some((claimed, out))
         })
-        .collect())
+        .collect()
 }
 
 /// The due deliveries of enabled endpoints not in a JSON list of full ones, oldest
-/// first: `$1` now, `$2` the list, `$3` how many.
+/// first: `$1` now, `$2` the list, `$3` how many; on SQLite in index order (due time,
+/// rowid) after `($4, $5)`.
 fn due_sql(pg: bool) -> String {
-    let (not_full, lock) = if pg {
+    let (pos, not_full, after, order, lock) = if pg {
         (
+            "CAST(0 AS BIGINT)",
             "NOT (d.endpoint_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))",
+            "",
+            "d.next_attempt_at",
             " FOR UPDATE OF d SKIP LOCKED",
         )
     } else {
-        ("d.endpoint_id NOT IN (SELECT value FROM json_each($2))", "")
+        (
+            "d.rowid",
+            "d.endpoint_id NOT IN (SELECT value FROM json_each($2))",
+            "AND (d.next_attempt_at, d.rowid) > ($4, $5)",
+            "d.next_attempt_at, d.rowid",
+            "",
+        )
     };
     format!(
-        "SELECT d.workspace_id, d.id, d.endpoint_id, d.event_id, CAST(d.attempts AS BIGINT) AS attempts
+        "SELECT d.workspace_id, d.id, d.endpoint_id, d.event_id, CAST(d.attempts AS BIGINT) AS attempts,
+                d.next_attempt_at, {pos} AS pos
          FROM webhook_deliveries d
          JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
-         WHERE d.status = 'pending' AND d.lease_until IS NULL AND d.next_attempt_at <= $1
+         WHERE d.status = 'pending' AND d.lease_until IS NULL AND d.next_attempt_at <= $1 {after}
            AND p.enabled AND {not_full}
-         ORDER BY d.next_attempt_at LIMIT $3{lock}"
+         ORDER BY {order} LIMIT $3{lock}"
     )
 }
 
@@ -607,6 +663,9 @@ struct Due {
     endpoint_id: String,
     event_id: String,
     attempts: i64,
+    next_attempt_at: i64,
+    /// Its rowid on SQLite (where a [`ClaimCursor`] resumes), 0 on PostgreSQL.
+    pos: i64,
 }
 
 /// What the claim reads for the `i`th picked delivery.
@@ -658,7 +717,8 @@ pub struct AttemptResult {
 
 /// Records attempts of claimed deliveries (each with its account), their next state
 /// and their endpoints' health, in one transaction; an attempt whose lease was lost
-/// meanwhile (another worker took the row over) is skipped. Returns how many were
+/// meanwhile (another worker took the row over; on SQLite: the delivery is no longer
+/// pending) is skipped. Returns how many were
 /// recorded, and whether an endpoint was disabled.
 ///
 /// Set-based: one statement moves every delivery still under its lease, one inserts
@@ -705,7 +765,7 @@ async fn move_deliveries(
                 lease_until = NULL, last_status = v.last_status, last_error = v.last_error, updated_at = v.at
          FROM {} v
          WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id
-           AND webhook_deliveries.lease_until = v.lease_until
+           AND {held}
          RETURNING webhook_deliveries.id",
         crate::db::json_table(
             pg,
@@ -720,7 +780,11 @@ async fn move_deliveries(
                 ("last_error", "TEXT"),
                 ("at", "BIGINT"),
             ]
-        )
+        ),
+        // Still under its worker's lease; on SQLite (no leases, see [`claim`]) still
+        // pending: a delivery deleted or finished meanwhile is not brought back.
+        held =
+            if pg { "webhook_deliveries.lease_until = v.lease_until" } else { "webhook_deliveries.status = 'pending'" }
     );
     let rows: Vec<_> = results
         .iter()

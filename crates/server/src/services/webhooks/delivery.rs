@@ -1,9 +1,11 @@
 //! Delivering webhooks (SPEC E2): a worker drains the outbox of every region database.
 //!
-//! - Each due delivery is leased before it is sent, and its attempt is recorded only
-//!   under that lease: replicas on one PostgreSQL never send the same attempt (a lease
-//!   outlives the request's total timeout). A crash between sending and recording sends
-//!   the event again later, with the same `webhook-id`: at least once.
+//! - On PostgreSQL each due delivery is leased before it is sent, and its attempt is
+//!   recorded only under that lease: replicas on one database never send the same
+//!   attempt (a lease outlives the request's total timeout). On SQLite, served by one
+//!   process, the worker's set of claimed-but-unrecorded deliveries does that job
+//!   without a write. A crash between sending and recording sends the event again
+//!   later, with the same `webhook-id`: at least once.
 //! - Up to `webhooks.max_in_flight` requests at a time, at most
 //!   `webhooks.per_endpoint_in_flight` of them to one endpoint, so a slow endpoint
 //!   never holds back the others.
@@ -207,10 +209,10 @@ type Attempted = (usize, Claimed, String, AttemptResult);
 
 /// Records attempts in batches (one transaction per region database per batch: on
 /// SQLite's single writer, a transaction per attempt would be the bottleneck). A batch
-/// that fails to commit leaves its deliveries leased; they are sent again when the
-/// lease ends (at least once).
+/// that fails to commit leaves its deliveries pending; they are sent again (at least
+/// once): on PostgreSQL when their lease ends, on SQLite a second later.
 async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attempted>, held: Held) {
-    const BATCH: usize = 256;
+    const BATCH: usize = 1024;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -227,6 +229,11 @@ async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attem
                 continue;
             }
             let recorded = store::record_many(region, &mine).await;
+            if recorded.is_err() {
+                // A failing database: on SQLite, which takes no lease, the rows are due
+                // again once released; wait before sending them again.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
             {
                 let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
                 for (c, _, _) in &mine {
@@ -263,6 +270,8 @@ struct Holding {
     per_endpoint: HashMap<String, usize>,
     queue: VecDeque<Queued>,
     unrecorded: HashSet<String>,
+    /// Where the last claim of each region database (by index) stopped reading.
+    cursors: HashMap<usize, store::ClaimCursor>,
 }
 type Held = Arc<Mutex<Holding>>;
 
@@ -302,13 +311,14 @@ impl Worker {
         let w = &self.state.config.webhooks;
         let mut leased = 0;
         for (index, region) in self.state.regions.databases().iter().enumerate() {
-            let (room, busy, unrecorded) = {
+            let (room, busy, unrecorded, mut cursor) = {
                 let h = self.held();
                 let mut busy = h.per_endpoint.clone();
                 for (_, c, _) in &h.queue {
                     *busy.entry(c.endpoint_id.clone()).or_default() += 1;
                 }
-                ((LEASE_AHEAD * self.max).saturating_sub(h.queue.len()), busy, h.unrecorded.clone())
+                let cursor = h.cursors.get(&index).copied().unwrap_or_default();
+                ((LEASE_AHEAD * self.max).saturating_sub(h.queue.len()), busy, h.unrecorded.clone(), cursor)
             };
             if room == 0 {
                 break;
@@ -319,7 +329,7 @@ impl Worker {
             let lease_until = now + 2 * self.send_ms() + 5_000;
             let limits =
                 store::ClaimLimits { limit: room.min(256), per_endpoint: (LEASE_AHEAD + 1) * w.per_endpoint_in_flight };
-            let claimed = store::claim(region, now, lease_until, limits, &busy, &unrecorded).await;
+            let claimed = store::claim(region, now, lease_until, limits, &busy, &unrecorded, &mut cursor).await;
             let claimed = match claimed {
                 Ok(c) => c,
                 Err(e) => {
@@ -329,6 +339,7 @@ impl Worker {
             };
             leased += claimed.len();
             let mut h = self.held();
+            h.cursors.insert(index, cursor);
             for (c, out) in claimed {
                 h.unrecorded.insert(c.id.clone());
                 h.queue.push_back((index, c, out));
@@ -475,7 +486,7 @@ pub async fn run_worker(state: AppState) {
     }
     let max = state.config.webhooks.max_in_flight.max(1);
     let held: Held = Arc::default();
-    let (recorder, rx) = tokio::sync::mpsc::channel(max * 4);
+    let (recorder, rx) = tokio::sync::mpsc::channel(max * 16);
     tokio::spawn(run_recorder(state.clone(), rx, held.clone()));
     let worker = Worker {
         state: state.clone(),
