@@ -71,8 +71,8 @@ pub(crate) fn value_rows(pg: bool, rows: usize, width: usize, first: usize) -> S
 /// A table of rows bound as one parameter, `$n`: a JSON array of arrays whose fields
 /// are `columns` in order (a name and `TEXT` or `BIGINT`). One statement of fixed text
 /// for any number of rows, so it is prepared once and cached, and each batch binds one
-/// value instead of thousands. PostgreSQL reads it through `batch_rows` (migration
-/// 0016), estimated at one row, so each row's keys are looked up by index. SQLite
+/// value instead of thousands. PostgreSQL reads it through `batch_rows` (migrations
+/// 0016, 0017: as `jsonb`, parsed once), estimated at one row, so each row's keys are looked up by index. SQLite
 /// reads it with `jsonb_each`, whose rows stay binary JSON: `json_each` would turn each
 /// row back into text for `->>` to parse again (a quarter of a batch's time).
 pub(crate) fn json_table(pg: bool, n: usize, columns: &[(&str, &str)]) -> String {
@@ -84,7 +84,7 @@ pub(crate) fn json_table(pg: bool, n: usize, columns: &[(&str, &str)]) -> String
             _ => format!("CAST(j.value ->> {i} AS {ty}) AS {name}"),
         })
         .collect();
-    let rows = if pg { format!("batch_rows(${n}::json) AS j(value)") } else { format!("jsonb_each(${n}) AS j") };
+    let rows = if pg { format!("batch_rows(${n}::jsonb) AS j(value)") } else { format!("jsonb_each(${n}) AS j") };
     format!("(SELECT {} FROM {rows})", fields.join(", "))
 }
 

@@ -69,13 +69,11 @@ struct Sent {
     retry_after_ms: Option<i64>,
 }
 
-async fn send(state: &AppState, out: &Outgoing, now: i64) -> Sent {
+/// `url` is `out.url` parsed (`None`: it does not parse), once per claim and endpoint.
+async fn send(state: &AppState, out: &Outgoing, url: Option<reqwest::Url>, now: i64) -> Sent {
     let refused =
         |error: String| Sent { status: None, latency_ms: 0, excerpt: None, error: Some(error), retry_after_ms: None };
-    let url = match reqwest::Url::parse(&out.url) {
-        Ok(u) => u,
-        Err(_) => return refused("the endpoint's URL does not parse".into()),
-    };
+    let Some(url) = url else { return refused("the endpoint's URL does not parse".into()) };
     if !state.config.webhooks.allow_private_targets {
         if let Some(why) = guard::refuse_literal(&url) {
             return refused(format!("refused: {why}"));
@@ -173,9 +171,9 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Sends one claimed delivery; what happened, to be recorded.
-async fn deliver(state: &AppState, out: &Outgoing) -> AttemptResult {
+async fn deliver(state: &AppState, out: &Outgoing, url: Option<reqwest::Url>) -> AttemptResult {
     let now = state.now();
-    let sent = send(state, out, now).await;
+    let sent = send(state, out, url, now).await;
     let done = out.attempts + 1;
     let ok = sent.status.is_some_and(|s| (200..300).contains(&s));
     let gone = sent.status == Some(410);
@@ -222,9 +220,14 @@ async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attem
             }
         }
         let mut disabled = false;
-        for (i, region) in state.regions.databases().iter().enumerate() {
-            let mine: Vec<(Claimed, String, AttemptResult)> =
-                batch.iter().filter(|b| b.0 == i).map(|b| (b.1.clone(), b.2.clone(), b.3.clone())).collect();
+        let regions = state.regions.databases();
+        let mut by_region: Vec<Vec<(Claimed, String, AttemptResult)>> = regions.iter().map(|_| Vec::new()).collect();
+        for (i, c, account, r) in batch {
+            if let Some(mine) = by_region.get_mut(i) {
+                mine.push((c, account, r));
+            }
+        }
+        for (region, mine) in regions.iter().zip(by_region) {
             if mine.is_empty() {
                 continue;
             }
@@ -275,9 +278,9 @@ struct Holding {
 }
 type Held = Arc<Mutex<Holding>>;
 
-/// A leased delivery waiting for a slot: its region database (by index), the claim,
-/// what it sends.
-type Queued = (usize, Claimed, Outgoing);
+/// A claimed delivery waiting for a slot: its region database (by index), the claim,
+/// what it sends, and its endpoint's URL parsed.
+type Queued = (usize, Claimed, Outgoing, Option<reqwest::Url>);
 
 /// The delivery worker's parts. Claiming and sending overlap: the worker leases up to
 /// `max_in_flight` deliveries ahead into a queue, and a slot that frees starts the
@@ -314,7 +317,7 @@ impl Worker {
             let (room, busy, unrecorded, mut cursor) = {
                 let h = self.held();
                 let mut busy = h.per_endpoint.clone();
-                for (_, c, _) in &h.queue {
+                for (_, c, _, _) in &h.queue {
                     *busy.entry(c.endpoint_id.clone()).or_default() += 1;
                 }
                 let cursor = h.cursors.get(&index).copied().unwrap_or_default();
@@ -338,11 +341,15 @@ impl Worker {
                 }
             };
             leased += claimed.len();
+            // Parsing a URL costs more than the rest of a request's setup: once per
+            // endpoint and claim.
+            let mut urls: HashMap<String, Option<reqwest::Url>> = HashMap::new();
             let mut h = self.held();
             h.cursors.insert(index, cursor);
             for (c, out) in claimed {
+                let url = urls.entry(out.url.clone()).or_insert_with(|| reqwest::Url::parse(&out.url).ok()).clone();
                 h.unrecorded.insert(c.id.clone());
-                h.queue.push_back((index, c, out));
+                h.queue.push_back((index, c, out, url));
             }
         }
         leased
@@ -361,7 +368,7 @@ impl Worker {
                 let mut h = self.held();
                 let send_ms = self.send_ms();
                 let mut given_back = Vec::new();
-                h.queue.retain(|(_, c, _)| {
+                h.queue.retain(|(_, c, _, _)| {
                     let fresh = c.lease_until - now > send_ms;
                     if !fresh {
                         given_back.push(c.id.clone());
@@ -372,17 +379,17 @@ impl Worker {
                     h.unrecorded.remove(id);
                 }
                 let at =
-                    h.queue.iter().position(|(_, c, _)| h.per_endpoint.get(&c.endpoint_id).is_none_or(|n| *n < cap));
+                    h.queue.iter().position(|(_, c, _, _)| h.per_endpoint.get(&c.endpoint_id).is_none_or(|n| *n < cap));
                 let next = at.and_then(|i| h.queue.remove(i));
-                if let Some((_, c, _)) = &next {
+                if let Some((_, c, _, _)) = &next {
                     *h.per_endpoint.entry(c.endpoint_id.clone()).or_default() += 1;
                 }
                 next
             };
-            let Some((index, c, out)) = next else { return };
+            let Some((index, c, out, url)) = next else { return };
             let worker = self.clone();
             tokio::spawn(async move {
-                let result = deliver(&worker.state, &out).await;
+                let result = deliver(&worker.state, &out, url).await;
                 crate::failpoint::hit("webhook.after_send");
                 let (endpoint, id) = (c.endpoint_id.clone(), c.id.clone());
                 let lost = worker.recorder.send((index, c, out.account_id, result)).await.is_err();
