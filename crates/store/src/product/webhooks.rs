@@ -408,18 +408,19 @@ pub struct Outgoing {
     pub attempts: i64,
 }
 
-/// Where a worker's last SQLite claim stopped reading the due index, so the next one
-/// starts there instead of reading again past every delivery it holds (they stay due
-/// until recorded: a SQLite claim writes nothing). A delivery that became due behind
-/// it (its event committed late, or its endpoint was full when the scan passed) waits
-/// for the next full scan: when a scan reaches the end of the due rows, and at least
-/// every [`CURSOR_RESCAN_MS`]. PostgreSQL claims move leased rows out of the due index
-/// and do not use it.
-#[derive(Debug, Clone, Copy, Default)]
+/// Where a worker's last claim stopped reading the due index, so the next one starts
+/// there instead of reading again past every delivery the worker holds: on SQLite they
+/// stay due until recorded (a SQLite claim writes nothing), and on PostgreSQL a lease
+/// is written in place (an update PostgreSQL keeps out of the indexes) so leased rows
+/// stay in the due index too. A delivery that became due behind the cursor (its event
+/// committed late, or its endpoint was full when the scan passed) is found by the next
+/// scan from the start: when a claim reaches the end of the due rows, and at least
+/// every [`CURSOR_RESCAN_MS`].
+#[derive(Debug, Clone, Default)]
 pub struct ClaimCursor {
-    /// The last row read: `next_attempt_at` and rowid.
-    after: Option<(i64, i64)>,
-    /// When the full scan it continues began.
+    /// The last row read: `next_attempt_at` and id (the due index's order).
+    after: Option<(i64, String)>,
+    /// When the scan from the start it continues began.
     since: i64,
 }
 
@@ -443,10 +444,11 @@ pub struct ClaimLimits {
 /// On PostgreSQL, where replicas share the queue, the claim is a lease written by key:
 /// the due rows are locked as they are read (`FOR UPDATE SKIP LOCKED`: replicas skip
 /// each other's), leased until `lease_until`, and only an attempt under its lease is
-/// recorded. On SQLite only one process serves a database (a second `serve` is
-/// refused), so the worker's `held` set alone keeps a row from being claimed twice:
-/// the claim writes nothing (one `UPDATE` per delivery less on the single writer),
-/// and `lease_until` is only the worker's deadline for starting the send.
+/// recorded; a lease that ran out unrecorded is taken over by the next claim. On
+/// SQLite only one process serves a database (a second `serve` is refused), so the
+/// worker's `held` set alone keeps a row from being claimed twice: the claim writes
+/// nothing (one `UPDATE` per delivery less on the single writer), and `lease_until`
+/// is only the worker's deadline for starting the send. Both read from `cursor` on.
 pub async fn claim(
     region: &RegionDb,
     now: i64,
@@ -463,31 +465,17 @@ pub async fn claim(
         in_flight.iter().filter(|(_, n)| **n >= limits.per_endpoint).map(|(e, _)| e.as_str()).collect();
     let full = serde_json::to_string(&full).unwrap_or_else(|_| "[]".into());
     if !pg {
-        if !(0..CURSOR_RESCAN_MS).contains(&(now - cursor.since)) {
-            cursor.after = None;
-        }
-        // From the start, the scan reads past the held rows (still due until recorded).
-        let (after, n) = match cursor.after {
-            Some(after) => (after, limits.limit),
-            None => ((i64::MIN, i64::MIN), limits.limit + held.len()),
-        };
         let mut conn = region.conn().await?;
-        let due = scan_due(&mut conn, pg, now, &full, after, n).await?;
-        let last = due.last().map(|d| (d.next_attempt_at, d.pos));
-        *cursor = match (due.len() == n, cursor.after) {
-            (false, _) => ClaimCursor::default(),
-            (true, Some(_)) => ClaimCursor { after: last, ..*cursor },
-            (true, None) => ClaimCursor { after: last, since: now },
-        };
+        let due = scan_from(&mut conn, pg, now, &full, (limits.limit, limits.limit + held.len()), cursor).await?;
         let picked = pick(&due, limits, in_flight, held);
         let sends = to_send(&mut conn, pg, &picked).await?;
         return Ok(claimed(&picked, sends, lease_until));
     }
     // A held row is only due again when its lease ran out before it was recorded (a
     // clock that jumps): rare enough to cost a claim a few rows rather than every
-    // claim a longer scan.
+    // claim a longer scan, and to lock no more rows than it takes.
     let mut tx = region.begin_index_walks().await?;
-    let due = scan_due(&mut tx, pg, now, &full, (0, 0), limits.limit).await?;
+    let due = scan_from(&mut tx, pg, now, &full, (limits.limit, limits.limit), cursor).await?;
     let mut picked = pick(&due, limits, in_flight, held);
     if picked.is_empty() {
         return Ok(Vec::new());
@@ -515,19 +503,45 @@ pub async fn claim(
     Ok(claimed(&picked, sends, lease_until))
 }
 
-/// Up to `n` due deliveries (see [`due_sql`]), on SQLite after the row `after`.
-async fn scan_due(ex: &mut impl Raw, pg: bool, now: i64, full: &str, after: (i64, i64), n: usize) -> Result<Vec<Due>> {
-    let sql = due_sql(pg);
-    let n = n as i64;
-    Ok(match ex.ex() {
-        crate::db::Ex::Sqlite(c) => {
-            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(full).bind(n);
-            q.bind(after.0).bind(after.1).fetch_all(c).await?
+/// The due rows a claim reads: `limit` from the cursor on, or, when the cursor is
+/// unset, stale, or reaches the end of the due rows, `from_start` from the start (past
+/// the rows the worker holds). Moves the cursor to the last row read.
+async fn scan_from(
+    ex: &mut impl Raw,
+    pg: bool,
+    now: i64,
+    full: &str,
+    (limit, from_start): (usize, usize),
+    cursor: &mut ClaimCursor,
+) -> Result<Vec<Due>> {
+    if !(0..CURSOR_RESCAN_MS).contains(&(now - cursor.since)) {
+        cursor.after = None;
+    }
+    if let Some(after) = cursor.after.take() {
+        let due = scan_due(ex, pg, now, full, (after.0, &after.1), limit).await?;
+        if due.len() == limit {
+            cursor.after = due.last().map(|d| (d.next_attempt_at, d.id.clone()));
+            return Ok(due);
         }
-        crate::db::Ex::Pg(c) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(full).bind(n).fetch_all(c).await?
-        }
-    })
+    }
+    let due = scan_due(ex, pg, now, full, (i64::MIN, ""), from_start).await?;
+    *cursor = match due.len() == from_start {
+        true => ClaimCursor { after: due.last().map(|d| (d.next_attempt_at, d.id.clone())), since: now },
+        false => ClaimCursor::default(),
+    };
+    Ok(due)
+}
+
+/// Up to `n` due deliveries after the row `after` (see [`due_sql`]).
+async fn scan_due(ex: &mut impl Raw, pg: bool, now: i64, full: &str, after: (i64, &str), n: usize) -> Result<Vec<Due>> {
+    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(due_sql(pg)))
+        .bind(now)
+        .bind(full)
+        .bind(n as i64)
+        .bind(after.0)
+        .bind(after.1)
+        .fetch_all(&mut *c)
+        .await)?)
 }
 
 /// The scanned rows a claim takes: not held, and within each endpoint's limit.
@@ -587,35 +601,27 @@ fn claimed(picked: &[&Due], sends: Vec<ToSend>, lease_until: i64) -> Vec<(Claime
         .collect()
 }
 
-/// The due deliveries of enabled endpoints not in a JSON list of full ones, oldest
-/// first: `$1` now, `$2` the list, `$3` how many; on SQLite in index order (due time,
-/// rowid) after `($4, $5)`.
+/// The due deliveries of enabled endpoints not in a JSON list of full ones, in the due
+/// index's order (due time, id) after `($4, $5)`: `$1` now, `$2` the list, `$3` how
+/// many. On PostgreSQL a delivery whose lease ran out is due again.
 fn due_sql(pg: bool) -> String {
-    let (pos, not_full, after, order, lock) = if pg {
+    let (unleased, not_full, lock) = if pg {
         (
-            "CAST(0 AS BIGINT)",
+            "(d.lease_until IS NULL OR d.lease_until < $1)",
             "NOT (d.endpoint_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))",
-            "",
-            "d.next_attempt_at",
             " FOR UPDATE OF d SKIP LOCKED",
         )
     } else {
-        (
-            "d.rowid",
-            "d.endpoint_id NOT IN (SELECT value FROM json_each($2))",
-            "AND (d.next_attempt_at, d.rowid) > ($4, $5)",
-            "d.next_attempt_at, d.rowid",
-            "",
-        )
+        ("d.lease_until IS NULL", "d.endpoint_id NOT IN (SELECT value FROM json_each($2))", "")
     };
     format!(
         "SELECT d.workspace_id, d.id, d.endpoint_id, d.event_id, CAST(d.attempts AS BIGINT) AS attempts,
-                d.next_attempt_at, {pos} AS pos
+                d.next_attempt_at
          FROM webhook_deliveries d
          JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
-         WHERE d.status = 'pending' AND d.lease_until IS NULL AND d.next_attempt_at <= $1 {after}
-           AND p.enabled AND {not_full}
-         ORDER BY {order} LIMIT $3{lock}"
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.next_attempt_at, d.id) > ($4, $5)
+           AND {unleased} AND p.enabled AND {not_full}
+         ORDER BY d.next_attempt_at, d.id LIMIT $3{lock}"
     )
 }
 
@@ -664,8 +670,6 @@ struct Due {
     event_id: String,
     attempts: i64,
     next_attempt_at: i64,
-    /// Its rowid on SQLite (where a [`ClaimCursor`] resumes), 0 on PostgreSQL.
-    pos: i64,
 }
 
 /// What the claim reads for the `i`th picked delivery.
@@ -732,9 +736,12 @@ pub async fn record_many(region: &RegionDb, results: &[(Claimed, String, Attempt
     let pg = region.backend() == "postgres";
     let mut tx = region.begin_index_walks().await?;
     let moved = move_deliveries(&mut tx, pg, results).await?;
-    let recorded: Vec<&(Claimed, String, AttemptResult)> =
+    let mut recorded: Vec<&(Claimed, String, AttemptResult)> =
         results.iter().filter(|(c, _, _)| moved.contains(&c.id)).collect();
     insert_attempts(&mut tx, pg, &recorded).await?;
+    // Endpoints are updated in key order: replicas recording at once on PostgreSQL
+    // then lock the endpoints they share in the same order, and never deadlock.
+    recorded.sort_by(|(a, _, _), (b, _, _)| (&a.workspace_id, &a.endpoint_id).cmp(&(&b.workspace_id, &b.endpoint_id)));
 
     let mut disabled_any = false;
     // A success clears its endpoint's failing streak once per batch.
@@ -937,39 +944,19 @@ pub async fn release_leases(region: &RegionDb) -> Result<()> {
     tx.commit().await
 }
 
-/// Hands back the deliveries whose lease ran out before their attempt was recorded
-/// (their worker died, or took longer than its lease): a claim takes them again.
-pub async fn release_expired(region: &RegionDb, now: i64) -> Result<u64> {
-    let mut tx = region.begin_index_walks().await?;
-    let n = execute!(
-        &mut tx,
-        "UPDATE webhook_deliveries SET lease_until = NULL
-         WHERE status = 'pending' AND lease_until IS NOT NULL AND lease_until < $1",
-        now
-    )?;
-    tx.commit().await?;
-    Ok(n)
-}
-
-/// When the next delivery of an enabled endpoint in this database is due, or the
-/// next lease ends: the first entry of each queue index.
+/// When the next unleased delivery of an enabled endpoint in this database is due.
+/// (A lease that runs out is taken over by a claim: the worker claims at least once a
+/// second.)
 pub async fn next_due(region: &RegionDb) -> Result<Option<i64>> {
     let mut conn = region.conn().await?;
-    let due: Option<i64> = on!(&mut conn, |c| sqlx::query_scalar(
+    Ok(on!(&mut conn, |c| sqlx::query_scalar(
         "SELECT d.next_attempt_at FROM webhook_deliveries d
          JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
          WHERE d.status = 'pending' AND d.lease_until IS NULL AND p.enabled
          ORDER BY d.next_attempt_at LIMIT 1"
     )
     .fetch_optional(c)
-    .await)?;
-    let lease_ends: Option<i64> = on!(&mut conn, |c| sqlx::query_scalar(
-        "SELECT lease_until FROM webhook_deliveries WHERE status = 'pending' AND lease_until IS NOT NULL
-         ORDER BY lease_until LIMIT 1"
-    )
-    .fetch_optional(c)
-    .await)?;
-    Ok(due.into_iter().chain(lease_ends).min())
+    .await)?)
 }
 
 /// An endpoint the service disabled whose workspace's Owner is still to be told.

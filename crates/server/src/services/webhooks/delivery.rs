@@ -219,7 +219,6 @@ async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attem
                 Err(_) => break,
             }
         }
-        let mut disabled = false;
         let regions = state.regions.databases();
         let mut by_region: Vec<Vec<(Claimed, String, AttemptResult)>> = regions.iter().map(|_| Vec::new()).collect();
         for (i, c, account, r) in batch {
@@ -231,36 +230,36 @@ async fn run_recorder(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Attem
             if mine.is_empty() {
                 continue;
             }
-            let recorded = store::record_many(region, &mine).await;
-            if recorded.is_err() {
-                // A failing database: on SQLite, which takes no lease, the rows are due
-                // again once released; wait before sending them again.
-                tokio::time::sleep(Duration::from_secs(1)).await;
+            record(&state, region, mine, &held).await;
+        }
+    }
+}
+
+/// Records one region database's batch, then lets the worker claim its deliveries
+/// again (those whose attempt did not commit are due again).
+async fn record(state: &AppState, region: &RegionDb, mine: Vec<(Claimed, String, AttemptResult)>, held: &Held) {
+    let recorded = store::record_many(region, &mine).await;
+    if recorded.is_err() {
+        // A failing database: on SQLite, which takes no lease, the rows are due again
+        // once released; wait before sending them again.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    {
+        let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
+        for (c, _, _) in &mine {
+            h.unrecorded.remove(&c.id);
+        }
+    }
+    match recorded {
+        Ok((recorded, disabled)) => {
+            if recorded < mine.len() {
+                tracing::info!(lost = mine.len() - recorded, "webhook attempts whose lease another worker took over");
             }
-            {
-                let mut h = held.lock().unwrap_or_else(|e| e.into_inner());
-                for (c, _, _) in &mine {
-                    h.unrecorded.remove(&c.id);
-                }
-            }
-            match recorded {
-                Ok((recorded, d)) => {
-                    disabled |= d;
-                    if recorded < mine.len() {
-                        tracing::info!(
-                            lost = mine.len() - recorded,
-                            "webhook attempts whose lease another worker took over"
-                        );
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "recording webhook attempts; they are sent again when their lease ends")
-                }
+            if disabled {
+                tell_owners(state).await;
             }
         }
-        if disabled {
-            tell_owners(&state).await;
-        }
+        Err(e) => tracing::warn!(error = %e, "recording webhook attempts; they are sent again"),
     }
 }
 
@@ -320,7 +319,7 @@ impl Worker {
                 for (_, c, _, _) in &h.queue {
                     *busy.entry(c.endpoint_id.clone()).or_default() += 1;
                 }
-                let cursor = h.cursors.get(&index).copied().unwrap_or_default();
+                let cursor = h.cursors.get(&index).cloned().unwrap_or_default();
                 ((LEASE_AHEAD * self.max).saturating_sub(h.queue.len()), busy, h.unrecorded.clone(), cursor)
             };
             if room == 0 {
@@ -459,16 +458,6 @@ async fn tell_owner(state: &AppState, region: &RegionDb, e: &store::ToNotify) ->
     Ok(())
 }
 
-/// Hands back, in every region database, the deliveries whose lease ran out unrecorded
-/// (a worker that died or overran): the due index holds only unleased ones.
-async fn release_expired(state: &AppState) {
-    for region in state.regions.databases() {
-        if let Err(e) = store::release_expired(region, state.now()).await {
-            tracing::warn!(error = %e, "handing back expired webhook leases");
-        }
-    }
-}
-
 /// Milliseconds until the earliest pending delivery is due (a second when none is).
 async fn next_due_in(state: &AppState) -> i64 {
     let mut next = None::<i64>;
@@ -503,12 +492,8 @@ pub async fn run_worker(state: AppState) {
         recorder,
         max,
     };
-    let (mut last_report, mut last_sweep) = (0, 0);
+    let mut last_report = 0;
     loop {
-        if state.now() - last_sweep >= 1_000 {
-            last_sweep = state.now();
-            release_expired(&state).await;
-        }
         // Lease ahead once a slot's worth of the queue is free, in batches.
         let queued = worker.held().queue.len();
         let full = queued > (LEASE_AHEAD - 1) * max;
@@ -520,7 +505,14 @@ pub async fn run_worker(state: AppState) {
         }
         if leased == 0 {
             // Queue full: the next send to finish wakes the loop; idle: the next due one.
-            let wait = if full { 1_000 } else { next_due_in(&state).await.clamp(1, 1_000) };
+            // Due now yet not claimed: held, its endpoint full, or behind the cursor (the
+            // claim that found nothing read from the start): a send finishing wakes the
+            // loop, or a second passes (and a lease that ran out is taken over).
+            let wait = if full {
+                1_000
+            } else {
+                Some(next_due_in(&state).await).filter(|&d| d > 0).unwrap_or(1_000).min(1_000)
+            };
             tokio::select! {
                 _ = state.webhook_wakeup.notified() => {}
                 _ = worker.done.notified() => {}
