@@ -933,17 +933,6 @@ async fn apply_effect(tx: &mut crate::db::Tx, c: &Claimed, account_id: &str, r: 
     Ok(disabled.is_some())
 }
 
-/// Forgets every lease (SQLite only, at start-up: one process per database, so a lease
-/// left by a killed process is nobody's).
-pub async fn release_leases(region: &RegionDb) -> Result<()> {
-    let mut tx = region.begin().await?;
-    execute!(
-        &mut tx,
-        "UPDATE webhook_deliveries SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL"
-    )?;
-    tx.commit().await
-}
-
 /// When the next unleased delivery of an enabled endpoint in this database is due.
 /// (A lease that runs out is taken over by a claim: the worker claims at least once a
 /// second.)

@@ -472,14 +472,6 @@ async fn next_due_in(state: &AppState) -> i64 {
 /// Drains the outboxes: woken when an event is written or a send finishes, otherwise
 /// when the next delivery is due (at most a second later).
 pub async fn run_worker(state: AppState) {
-    for region in state.regions.databases() {
-        if region.backend() == "sqlite" {
-            // One process per SQLite database: a lease left is a dead process's.
-            if let Err(e) = store::release_leases(region).await {
-                tracing::warn!(error = %e, "releasing webhook leases");
-            }
-        }
-    }
     let max = state.config.webhooks.max_in_flight.max(1);
     let held: Held = Arc::default();
     let (recorder, rx) = tokio::sync::mpsc::channel(max * 16);

@@ -5,3 +5,5 @@ DROP INDEX webhook_deliveries_leased;
 DROP INDEX webhook_deliveries_due;
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, id)
     WHERE status = 'pending' AND lease_until IS NULL;
+-- Leases an earlier version left (a killed process's) would hide their rows from it.
+UPDATE webhook_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL;
