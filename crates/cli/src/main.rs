@@ -17,6 +17,18 @@ mod demo;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `purge_delay` option (`mi_option_purge_delay` in its C enum, after
+/// `mi_option_deprecated_eager_commit_delay` = 14; the Rust bindings name no constant).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Freed memory goes back to the system at once: by default mimalloc keeps it for a second,
+/// which held a 1,000,000-row import's peak RSS at 196 MiB instead of 176 MiB (same
+/// speed, on the import and on webhook delivery).
+fn return_freed_memory_at_once() {
+    // SAFETY: sets a process-wide option mimalloc reads atomically; any thread may.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+}
+
 #[derive(Parser)]
 #[command(name = "callplane", version, about = "The multi-tenant core of an AI voice-calling platform")]
 struct Cli {
@@ -193,6 +205,7 @@ const DEMO_PASSWORD: &str = "callplane-demo";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    return_freed_memory_at_once();
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref()).map_err(|e| anyhow!("configuration: {e}"))?;
     let apply = |config: &mut Config, o: &Overrides| {
