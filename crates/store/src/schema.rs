@@ -60,6 +60,7 @@ pub const PRODUCT_TABLES: &[&str] = &[
     "webhook_events",
     "webhook_deliveries",
     "webhook_attempts",
+    "webhook_queue",
     "campaigns",
     "campaign_numbers",
     "campaign_targets",

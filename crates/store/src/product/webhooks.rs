@@ -1,8 +1,9 @@
 //! Webhooks (SPEC E1–E3) in the workspace's region database: endpoints, the outbox of
 //! events, one delivery per event and endpoint, and every attempt.
 //!
-//! Events are written by [`enqueue`] in the transaction of the change that caused them.
-//! The delivery worker [`claim`]s due deliveries with a lease (`FOR UPDATE SKIP LOCKED`
+//! Events are written by [`enqueue`] in the transaction of the change that caused them,
+//! each delivery with its row in the queue (`webhook_queue`: a delivery is pending if
+//! and only if it is queued). The delivery worker [`claim`]s due deliveries with a lease (`FOR UPDATE SKIP LOCKED`
 //! on PostgreSQL, so replicas never take the same row), sends them, and records each
 //! attempt ([`record_many`]) only while its lease is still the one it took.
 
@@ -237,15 +238,24 @@ pub async fn enqueue(ex: &mut impl InWorkspace, e: &NewEvent<'_>, endpoint_ids: 
         now
     )?;
     for endpoint in endpoint_ids {
+        let id = callplane_domain::id::new_id("dlv");
         execute!(
             ex,
             "INSERT INTO webhook_deliveries (workspace_id, id, endpoint_id, event_id, status, attempts, next_attempt_at,
                                              created_at, updated_at)
              VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
             &ws,
-            callplane_domain::id::new_id("dlv"),
+            &id,
             *endpoint,
             e.id,
+            now
+        )?;
+        execute!(
+            ex,
+            "INSERT INTO webhook_queue (workspace_id, delivery_id, endpoint_id, due_at) VALUES ($1, $2, $3, $4)",
+            &ws,
+            &id,
+            *endpoint,
             now
         )?;
     }
@@ -312,16 +322,31 @@ pub async fn deliveries(
 
 /// Schedules one more attempt of a delivery, now (by hand: "redeliver"). Its
 /// `webhook-id` stays the event's, so receivers can tell it is the same event.
+/// Refused (false) while a worker holds the delivery's lease: that attempt is in flight.
 pub async fn redeliver(ex: &mut impl InWorkspace, id: &str, now: i64) -> Result<bool> {
     let ws = ex.workspace_id().to_owned();
-    Ok(execute!(
+    let queued = execute!(
         ex,
-        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
-         WHERE workspace_id = $1 AND id = $2 AND (status <> 'pending' OR lease_until IS NULL)",
+        "INSERT INTO webhook_queue (workspace_id, delivery_id, endpoint_id, due_at)
+         SELECT workspace_id, id, endpoint_id, $3 FROM webhook_deliveries WHERE workspace_id = $1 AND id = $2
+         ON CONFLICT (workspace_id, delivery_id) DO UPDATE SET due_at = excluded.due_at
+         WHERE webhook_queue.lease_until IS NULL",
         &ws,
         id,
         now
-    )? > 0)
+    )?;
+    if queued == 0 {
+        return Ok(false);
+    }
+    execute!(
+        ex,
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
+         WHERE workspace_id = $1 AND id = $2",
+        &ws,
+        id,
+        now
+    )?;
+    Ok(true)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -418,7 +443,7 @@ pub struct Outgoing {
 /// every [`CURSOR_RESCAN_MS`].
 #[derive(Debug, Clone, Default)]
 pub struct ClaimCursor {
-    /// The last row read: `next_attempt_at` and id (the due index's order).
+    /// The last row read: `due_at` and id (the due index's order).
     after: Option<(i64, String)>,
     /// When the scan from the start it continues began.
     since: i64,
@@ -481,13 +506,13 @@ pub async fn claim(
         return Ok(Vec::new());
     }
     // `UPDATE … FROM` a list of keys looks each one up. The rows are locked since the
-    // scan; naming the due index's predicate here would let stale statistics (a queue
-    // filled since the last analyse looks empty) plan the lookups as a walk of that
+    // scan; naming the claim's conditions here would let stale statistics (a queue
+    // filled since the last analyse looks empty) plan the lookups as a walk of the due
     // index per key.
     let lease = format!(
-        "UPDATE webhook_deliveries SET lease_until = $1 FROM {keys} v
-         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id
-         RETURNING webhook_deliveries.id",
+        "UPDATE webhook_queue SET lease_until = $1 FROM {keys} v
+         WHERE webhook_queue.workspace_id = v.workspace_id AND webhook_queue.delivery_id = v.id
+         RETURNING webhook_queue.delivery_id",
         keys = crate::db::json_table(pg, 2, &[("workspace_id", "TEXT"), ("id", "TEXT")])
     );
     let keys: Vec<(&str, &str)> = picked.iter().map(|d| (d.workspace_id.as_str(), d.id.as_str())).collect();
@@ -520,13 +545,13 @@ async fn scan_from(
     if let Some(after) = cursor.after.take() {
         let due = scan_due(ex, pg, now, full, (after.0, &after.1), limit).await?;
         if due.len() == limit {
-            cursor.after = due.last().map(|d| (d.next_attempt_at, d.id.clone()));
+            cursor.after = due.last().map(|d| (d.due_at, d.id.clone()));
             return Ok(due);
         }
     }
     let due = scan_due(ex, pg, now, full, (i64::MIN, ""), from_start).await?;
     *cursor = match due.len() == from_start {
-        true => ClaimCursor { after: due.last().map(|d| (d.next_attempt_at, d.id.clone())), since: now },
+        true => ClaimCursor { after: due.last().map(|d| (d.due_at, d.id.clone())), since: now },
         false => ClaimCursor::default(),
     };
     Ok(due)
@@ -591,41 +616,40 @@ fn claimed(picked: &[&Due], sends: Vec<ToSend>, lease_until: i64) -> Vec<(Claime
                 secret: s.secret,
                 previous_secret: s.previous_secret,
                 previous_secret_until: s.previous_secret_until,
-                event_id: d.event_id.clone(),
+                event_id: s.event_id,
                 event_type: s.event_type,
                 payload: s.payload,
-                attempts: d.attempts,
+                attempts: s.attempts,
             };
             Some((claimed, out))
         })
         .collect()
 }
 
-/// The due deliveries of enabled endpoints not in a JSON list of full ones, in the due
-/// index's order (due time, id) after `($4, $5)`: `$1` now, `$2` the list, `$3` how
-/// many. On PostgreSQL a delivery whose lease ran out is due again.
+/// The queued deliveries of enabled endpoints not in a JSON list of full ones, due by
+/// `$1`, in the due index's order (due time, id) after `($4, $5)`: `$2` the list, `$3`
+/// how many. On PostgreSQL a delivery whose lease ran out is due again.
 fn due_sql(pg: bool) -> String {
     let (unleased, not_full, lock) = if pg {
         (
-            "(d.lease_until IS NULL OR d.lease_until < $1)",
-            "NOT (d.endpoint_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))",
-            " FOR UPDATE OF d SKIP LOCKED",
+            "(q.lease_until IS NULL OR q.lease_until < $1)",
+            "NOT (q.endpoint_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))))",
+            " FOR UPDATE OF q SKIP LOCKED",
         )
     } else {
-        ("d.lease_until IS NULL", "d.endpoint_id NOT IN (SELECT value FROM json_each($2))", "")
+        ("q.lease_until IS NULL", "q.endpoint_id NOT IN (SELECT value FROM json_each($2))", "")
     };
     format!(
-        "SELECT d.workspace_id, d.id, d.endpoint_id, d.event_id, CAST(d.attempts AS BIGINT) AS attempts,
-                d.next_attempt_at
-         FROM webhook_deliveries d
-         JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
-         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.next_attempt_at, d.id) > ($4, $5)
+        "SELECT q.workspace_id, q.delivery_id AS id, q.endpoint_id, q.due_at
+         FROM webhook_queue q
+         JOIN webhook_endpoints p ON p.workspace_id = q.workspace_id AND p.id = q.endpoint_id
+         WHERE q.due_at <= $1 AND (q.due_at, q.delivery_id) > ($4, $5)
            AND {unleased} AND p.enabled AND {not_full}
-         ORDER BY d.next_attempt_at, d.id LIMIT $3{lock}"
+         ORDER BY q.due_at, q.delivery_id LIMIT $3{lock}"
     )
 }
 
-/// What each picked delivery sends: its event, endpoint and account, looked up by key
+/// What each picked delivery sends: its delivery, event, endpoint and account, looked up by key
 /// (row `i` of the list) whatever the planner believes of the tables' statistics:
 /// SQLite loops in `CROSS JOIN` order, and PostgreSQL (which reorders joins) runs a
 /// `LATERAL` subquery per key.
@@ -636,22 +660,30 @@ async fn to_send(ex: &mut impl Raw, pg: bool, picked: &[&Due]) -> Result<Vec<ToS
     let keys = crate::db::json_table(
         pg,
         1,
-        &[("i", "BIGINT"), ("workspace_id", "TEXT"), ("event_id", "TEXT"), ("endpoint_id", "TEXT")],
+        &[("i", "BIGINT"), ("workspace_id", "TEXT"), ("id", "TEXT"), ("endpoint_id", "TEXT")],
     );
     let tables = "webhook_events e CROSS JOIN webhook_endpoints p CROSS JOIN workspace_anchors a";
-    let keyed = "WHERE e.workspace_id = v.workspace_id AND e.id = v.event_id
+    let keyed = "WHERE e.workspace_id = v.workspace_id AND e.id = d.event_id
            AND p.workspace_id = v.workspace_id AND p.id = v.endpoint_id AND a.workspace_id = v.workspace_id";
-    let columns = "a.account_id, p.url, p.secret, p.previous_secret, p.previous_secret_until,
-         e.type AS event_type, e.payload";
+    let columns = "d.event_id, CAST(d.attempts AS BIGINT) AS attempts, a.account_id, p.url, p.secret,
+         p.previous_secret, p.previous_secret_until, e.type AS event_type, e.payload";
+    let delivery = "webhook_deliveries d";
+    let delivery_keyed = "d.workspace_id = v.workspace_id AND d.id = v.id";
+    // The delivery first (its event is named by it), each lookup a subquery of its own
+    // so PostgreSQL cannot plan the event by workspace alone.
     let read = if pg {
-        format!("SELECT v.i, x.* FROM {keys} v CROSS JOIN LATERAL (SELECT {columns} FROM {tables} {keyed} LIMIT 1) x")
+        format!(
+            "SELECT v.i, x.* FROM {keys} v
+             CROSS JOIN LATERAL (SELECT d.event_id, d.attempts FROM {delivery} WHERE {delivery_keyed} LIMIT 1) d
+             CROSS JOIN LATERAL (SELECT {columns} FROM {tables} {keyed} LIMIT 1) x"
+        )
     } else {
-        format!("SELECT v.i, {columns} FROM {keys} v CROSS JOIN {tables} {keyed}")
+        format!("SELECT v.i, {columns} FROM {keys} v CROSS JOIN {delivery} CROSS JOIN {tables} {keyed} AND {delivery_keyed}")
     };
     let rows: Vec<(usize, &str, &str, &str)> = picked
         .iter()
         .enumerate()
-        .map(|(i, d)| (i, d.workspace_id.as_str(), d.event_id.as_str(), d.endpoint_id.as_str()))
+        .map(|(i, d)| (i, d.workspace_id.as_str(), d.id.as_str(), d.endpoint_id.as_str()))
         .collect();
     Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(read)).bind(json(&rows)).fetch_all(&mut *c).await)?)
 }
@@ -661,21 +693,21 @@ fn json(rows: &impl serde::Serialize) -> String {
     serde_json::to_string(rows).unwrap_or_else(|_| "[]".into())
 }
 
-/// A due delivery, as the claim scans it.
+/// A due delivery, as the claim scans it from the queue.
 #[derive(sqlx::FromRow)]
 struct Due {
     workspace_id: String,
     id: String,
     endpoint_id: String,
-    event_id: String,
-    attempts: i64,
-    next_attempt_at: i64,
+    due_at: i64,
 }
 
 /// What the claim reads for the `i`th picked delivery.
 #[derive(sqlx::FromRow)]
 struct ToSend {
     i: i64,
+    event_id: String,
+    attempts: i64,
     account_id: String,
     url: String,
     secret: String,
@@ -725,8 +757,8 @@ pub struct AttemptResult {
 /// pending) is skipped. Returns how many were
 /// recorded, and whether an endpoint was disabled.
 ///
-/// Set-based: one statement moves every delivery still under its lease, one inserts
-/// their attempts (a statement per attempt made the PostgreSQL recorder the
+/// Set-based: a statement or two move every delivery still under its lease out of the
+/// queue and one gives them their outcome, one inserts their attempts (a statement per attempt made the PostgreSQL recorder the
 /// bottleneck: each is a round trip); only endpoint health goes row by row, once per
 /// endpoint for successes.
 pub async fn record_many(region: &RegionDb, results: &[(Claimed, String, AttemptResult)]) -> Result<(usize, bool)> {
@@ -760,27 +792,82 @@ pub async fn record_many(region: &RegionDb, results: &[(Claimed, String, Attempt
     Ok((moved.len(), disabled_any))
 }
 
-/// Moves each delivery still under the lease its worker took to its next state in one
-/// statement; the ids it moved.
+/// Moves each delivery still under the lease its worker took to its next state; the
+/// ids it moved. Its queue row goes (delivered, failed) or is due again (a retry), then
+/// the moved deliveries take their outcome: three statements per batch, and on
+/// PostgreSQL no new index entry for a delivery that is done (see migration 0018).
 async fn move_deliveries(
     tx: &mut crate::db::Tx,
     pg: bool,
     results: &[(Claimed, String, AttemptResult)],
 ) -> Result<HashSet<String>> {
+    // Only rows still under their worker's lease; on SQLite (no leases, see [`claim`])
+    // still queued: a delivery deleted or finished meanwhile is not brought back.
+    let (mut done, mut retried) = (Vec::new(), Vec::new());
+    for (c, _, r) in results {
+        let lease = pg.then_some(c.lease_until);
+        match r.next {
+            Next::RetryAt(at) => retried.push((&c.workspace_id, &c.id, lease, at)),
+            Next::Delivered | Next::GaveUp => done.push((&c.workspace_id, &c.id, lease)),
+        }
+    }
+    let mut moved = HashSet::new();
+    if !done.is_empty() {
+        let (columns, held) = if pg {
+            ("workspace_id, delivery_id, lease_until", "workspace_id, id, lease_until")
+        } else {
+            ("workspace_id, delivery_id", "workspace_id, id")
+        };
+        let sql = format!(
+            "DELETE FROM webhook_queue WHERE ({columns}) IN (SELECT {held} FROM {keys} v) RETURNING delivery_id",
+            keys = crate::db::json_table(pg, 1, &[("workspace_id", "TEXT"), ("id", "TEXT"), ("lease_until", "BIGINT")])
+        );
+        let ids: Vec<(String,)> =
+            on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json(&done)).fetch_all(&mut *c).await)?;
+        moved.extend(ids.into_iter().map(|(id,)| id));
+    }
+    if !retried.is_empty() {
+        let held = if pg { " AND webhook_queue.lease_until = v.lease_until" } else { "" };
+        let sql = format!(
+            "UPDATE webhook_queue SET due_at = v.next_at, lease_until = NULL FROM {keys} v
+             WHERE webhook_queue.workspace_id = v.workspace_id AND webhook_queue.delivery_id = v.id{held}
+             RETURNING webhook_queue.delivery_id",
+            keys = crate::db::json_table(
+                pg,
+                1,
+                &[("workspace_id", "TEXT"), ("id", "TEXT"), ("lease_until", "BIGINT"), ("next_at", "BIGINT")]
+            )
+        );
+        let ids: Vec<(String,)> =
+            on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json(&retried)).fetch_all(&mut *c).await)?;
+        moved.extend(ids.into_iter().map(|(id,)| id));
+    }
+    let rows: Vec<_> = results
+        .iter()
+        .filter(|(c, _, _)| moved.contains(&c.id))
+        .map(|(c, _, r)| {
+            let (status, next_at) = match r.next {
+                Next::Delivered => ("delivered", None),
+                Next::RetryAt(at) => ("pending", Some(at)),
+                Next::GaveUp => ("failed", None),
+            };
+            (&c.workspace_id, &c.id, status, next_at, r.status_code, r.error.as_deref(), r.at)
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(moved);
+    }
     let sql = format!(
         "UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, next_attempt_at = v.next_at,
-                lease_until = NULL, last_status = v.last_status, last_error = v.last_error, updated_at = v.at
+                last_status = v.last_status, last_error = v.last_error, updated_at = v.at
          FROM {} v
-         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id
-           AND {held}
-         RETURNING webhook_deliveries.id",
+         WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id",
         crate::db::json_table(
             pg,
             1,
             &[
                 ("workspace_id", "TEXT"),
                 ("id", "TEXT"),
-                ("lease_until", "BIGINT"),
                 ("status", "TEXT"),
                 ("next_at", "BIGINT"),
                 ("last_status", "BIGINT"),
@@ -788,25 +875,13 @@ async fn move_deliveries(
                 ("at", "BIGINT"),
             ]
         ),
-        // Still under its worker's lease; on SQLite (no leases, see [`claim`]) still
-        // pending: a delivery deleted or finished meanwhile is not brought back.
-        held =
-            if pg { "webhook_deliveries.lease_until = v.lease_until" } else { "webhook_deliveries.status = 'pending'" }
     );
-    let rows: Vec<_> = results
-        .iter()
-        .map(|(c, _, r)| {
-            let (status, next_at) = match r.next {
-                Next::Delivered => ("delivered", None),
-                Next::RetryAt(at) => ("pending", Some(at)),
-                Next::GaveUp => ("failed", None),
-            };
-            (&c.workspace_id, &c.id, c.lease_until, status, next_at, r.status_code, r.error.as_deref(), r.at)
-        })
-        .collect();
-    let ids: Vec<(String,)> =
-        on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json(&rows)).fetch_all(&mut *c).await)?;
-    Ok(ids.into_iter().map(|(id,)| id).collect())
+    on!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json(&rows))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(moved)
 }
 
 /// The attempts' rows, in one statement.
@@ -939,10 +1014,10 @@ async fn apply_effect(tx: &mut crate::db::Tx, c: &Claimed, account_id: &str, r: 
 pub async fn next_due(region: &RegionDb) -> Result<Option<i64>> {
     let mut conn = region.conn().await?;
     Ok(on!(&mut conn, |c| sqlx::query_scalar(
-        "SELECT d.next_attempt_at FROM webhook_deliveries d
-         JOIN webhook_endpoints p ON p.workspace_id = d.workspace_id AND p.id = d.endpoint_id
-         WHERE d.status = 'pending' AND d.lease_until IS NULL AND p.enabled
-         ORDER BY d.next_attempt_at LIMIT 1"
+        "SELECT q.due_at FROM webhook_queue q
+         JOIN webhook_endpoints p ON p.workspace_id = q.workspace_id AND p.id = q.endpoint_id
+         WHERE q.lease_until IS NULL AND p.enabled
+         ORDER BY q.due_at LIMIT 1"
     )
     .fetch_optional(c)
     .await)?)
