@@ -21,3 +21,10 @@ DROP INDEX webhook_deliveries_due;
 ALTER TABLE webhook_deliveries DROP COLUMN lease_until;
 -- Room on each page for a delivery's outcome beside its first version.
 ALTER TABLE webhook_deliveries SET (fillfactor = 50);
+
+-- An attempt is keyed under its delivery: the key serves the delivery's own log and the
+-- cascade from its delivery, so the separate index on the delivery goes (one index
+-- entry less per attempt).
+ALTER TABLE webhook_attempts DROP CONSTRAINT webhook_attempts_pkey;
+ALTER TABLE webhook_attempts ADD PRIMARY KEY (workspace_id, delivery_id, id);
+DROP INDEX webhook_attempts_by_delivery;

@@ -18,3 +18,25 @@ INSERT INTO webhook_queue (workspace_id, delivery_id, endpoint_id, due_at)
 SELECT workspace_id, id, endpoint_id, next_attempt_at FROM webhook_deliveries WHERE status = 'pending';
 DROP INDEX webhook_deliveries_due;
 ALTER TABLE webhook_deliveries DROP COLUMN lease_until;
+
+-- An attempt is keyed under its delivery: the key serves the delivery's own log and the
+-- cascade from its delivery, so the separate index on the delivery goes (one index
+-- entry less per attempt). SQLite changes a key by rebuilding the table.
+CREATE TABLE webhook_attempts_keyed (
+    workspace_id      TEXT NOT NULL REFERENCES workspace_anchors (workspace_id) ON DELETE CASCADE,
+    id                TEXT NOT NULL,
+    delivery_id       TEXT NOT NULL,
+    endpoint_id       TEXT NOT NULL,
+    at                BIGINT NOT NULL,
+    status_code       INTEGER,
+    latency_ms        BIGINT NOT NULL,
+    response_excerpt  TEXT,
+    error             TEXT,
+    PRIMARY KEY (workspace_id, delivery_id, id),
+    FOREIGN KEY (workspace_id, delivery_id) REFERENCES webhook_deliveries (workspace_id, id) ON DELETE CASCADE
+);
+INSERT INTO webhook_attempts_keyed SELECT workspace_id, id, delivery_id, endpoint_id, at, status_code, latency_ms,
+                                          response_excerpt, error FROM webhook_attempts;
+DROP TABLE webhook_attempts;
+ALTER TABLE webhook_attempts_keyed RENAME TO webhook_attempts;
+CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (workspace_id, endpoint_id, id);
