@@ -595,12 +595,15 @@ fn pick<'a>(
     picked
 }
 
-/// The claimed deliveries, with what each sends (row `i` of `sends` is `picked[i]`'s).
-fn claimed(picked: &[&Due], sends: Vec<ToSend>, lease_until: i64) -> Vec<(Claimed, Outgoing)> {
-    sends
-        .into_iter()
+/// The claimed deliveries, with what each sends (row `i` of `sends` is `picked[i]`'s;
+/// a delivery whose endpoint was not read is left out, and is due again when
+/// its lease ends).
+fn claimed(picked: &[&Due], sends: Sends, lease_until: i64) -> Vec<(Claimed, Outgoing)> {
+    let Sends { rows, targets } = sends;
+    rows.into_iter()
         .filter_map(|s| {
             let d = *picked.get(usize::try_from(s.i).ok()?)?;
+            let t = targets.iter().find(|t| t.workspace_id == d.workspace_id && t.endpoint_id == d.endpoint_id)?;
             let claimed = Claimed {
                 workspace_id: d.workspace_id.clone(),
                 id: d.id.clone(),
@@ -611,11 +614,11 @@ fn claimed(picked: &[&Due], sends: Vec<ToSend>, lease_until: i64) -> Vec<(Claime
                 workspace_id: d.workspace_id.clone(),
                 id: d.id.clone(),
                 endpoint_id: d.endpoint_id.clone(),
-                account_id: s.account_id,
-                url: s.url,
-                secret: s.secret,
-                previous_secret: s.previous_secret,
-                previous_secret_until: s.previous_secret_until,
+                account_id: t.account_id.clone(),
+                url: t.url.clone(),
+                secret: t.secret.clone(),
+                previous_secret: t.previous_secret.clone(),
+                previous_secret_until: t.previous_secret_until,
                 event_id: s.event_id,
                 event_type: s.event_type,
                 payload: s.payload,
@@ -649,43 +652,57 @@ fn due_sql(pg: bool) -> String {
     )
 }
 
-/// What each picked delivery sends: its delivery, event, endpoint and account, looked up by key
-/// (row `i` of the list) whatever the planner believes of the tables' statistics:
-/// SQLite loops in `CROSS JOIN` order, and PostgreSQL (which reorders joins) runs a
-/// `LATERAL` subquery per key.
-async fn to_send(ex: &mut impl Raw, pg: bool, picked: &[&Due]) -> Result<Vec<ToSend>> {
+/// What the picked deliveries send: each one's delivery and event, and once per
+/// endpoint its URL, secrets and account (a claim's rows mostly share a few
+/// endpoints), looked up by key whatever the planner believes of the tables'
+/// statistics: SQLite loops in `CROSS JOIN` order, and PostgreSQL (which reorders
+/// joins) runs a `LATERAL` subquery per key.
+async fn to_send(ex: &mut impl Raw, pg: bool, picked: &[&Due]) -> Result<Sends> {
     if picked.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Sends::default());
     }
-    let keys = crate::db::json_table(
-        pg,
-        1,
-        &[("i", "BIGINT"), ("workspace_id", "TEXT"), ("id", "TEXT"), ("endpoint_id", "TEXT")],
-    );
-    let tables = "webhook_events e CROSS JOIN webhook_endpoints p CROSS JOIN workspace_anchors a";
-    let keyed = "WHERE e.workspace_id = v.workspace_id AND e.id = d.event_id
-           AND p.workspace_id = v.workspace_id AND p.id = v.endpoint_id AND a.workspace_id = v.workspace_id";
-    let columns = "d.event_id, CAST(d.attempts AS BIGINT) AS attempts, a.account_id, p.url, p.secret,
-         p.previous_secret, p.previous_secret_until, e.type AS event_type, e.payload";
-    let delivery = "webhook_deliveries d";
-    let delivery_keyed = "d.workspace_id = v.workspace_id AND d.id = v.id";
+    let keys = crate::db::json_table(pg, 1, &[("i", "BIGINT"), ("workspace_id", "TEXT"), ("id", "TEXT")]);
+    let columns = "d.event_id, CAST(d.attempts AS BIGINT) AS attempts, e.type AS event_type, e.payload";
+    let delivery = "d.workspace_id = v.workspace_id AND d.id = v.id";
+    let event = "e.workspace_id = v.workspace_id AND e.id = d.event_id";
     // The delivery first (its event is named by it), each lookup a subquery of its own
     // so PostgreSQL cannot plan the event by workspace alone.
     let read = if pg {
         format!(
             "SELECT v.i, x.* FROM {keys} v
-             CROSS JOIN LATERAL (SELECT d.event_id, d.attempts FROM {delivery} WHERE {delivery_keyed} LIMIT 1) d
-             CROSS JOIN LATERAL (SELECT {columns} FROM {tables} {keyed} LIMIT 1) x"
+             CROSS JOIN LATERAL (SELECT d.event_id, d.attempts FROM webhook_deliveries d WHERE {delivery} LIMIT 1) d
+             CROSS JOIN LATERAL (SELECT {columns} FROM webhook_events e WHERE {event} LIMIT 1) x"
         )
     } else {
-        format!("SELECT v.i, {columns} FROM {keys} v CROSS JOIN {delivery} CROSS JOIN {tables} {keyed} AND {delivery_keyed}")
+        format!(
+            "SELECT v.i, {columns} FROM {keys} v CROSS JOIN webhook_deliveries d CROSS JOIN webhook_events e
+             WHERE {delivery} AND {event}"
+        )
     };
-    let rows: Vec<(usize, &str, &str, &str)> = picked
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (i, d.workspace_id.as_str(), d.id.as_str(), d.endpoint_id.as_str()))
-        .collect();
-    Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(read)).bind(json(&rows)).fetch_all(&mut *c).await)?)
+    let rows: Vec<(usize, &str, &str)> =
+        picked.iter().enumerate().map(|(i, d)| (i, d.workspace_id.as_str(), d.id.as_str())).collect();
+    let rows: Vec<ToSend> =
+        on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(read)).bind(json(&rows)).fetch_all(&mut *c).await)?;
+
+    let mut endpoints: Vec<(&str, &str)> =
+        picked.iter().map(|d| (d.workspace_id.as_str(), d.endpoint_id.as_str())).collect();
+    endpoints.sort_unstable();
+    endpoints.dedup();
+    let keys = crate::db::json_table(pg, 1, &[("workspace_id", "TEXT"), ("endpoint_id", "TEXT")]);
+    let columns = "a.account_id, p.url, p.secret, p.previous_secret, p.previous_secret_until";
+    let tables = "webhook_endpoints p CROSS JOIN workspace_anchors a";
+    let keyed = "p.workspace_id = v.workspace_id AND p.id = v.endpoint_id AND a.workspace_id = v.workspace_id";
+    let read = if pg {
+        format!(
+            "SELECT v.workspace_id, v.endpoint_id, x.* FROM {keys} v
+             CROSS JOIN LATERAL (SELECT {columns} FROM {tables} WHERE {keyed} LIMIT 1) x"
+        )
+    } else {
+        format!("SELECT v.workspace_id, v.endpoint_id, {columns} FROM {keys} v CROSS JOIN {tables} WHERE {keyed}")
+    };
+    let targets =
+        on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(read)).bind(json(&endpoints)).fetch_all(&mut *c).await)?;
+    Ok(Sends { rows, targets })
 }
 
 /// Rows for a [`crate::db::json_table`].
@@ -708,13 +725,28 @@ struct ToSend {
     i: i64,
     event_id: String,
     attempts: i64,
+    event_type: String,
+    payload: String,
+}
+
+/// Where a claim's deliveries to one endpoint go, and how they are signed.
+#[derive(sqlx::FromRow)]
+struct Target {
+    workspace_id: String,
+    endpoint_id: String,
     account_id: String,
     url: String,
     secret: String,
     previous_secret: Option<String>,
     previous_secret_until: Option<i64>,
-    event_type: String,
-    payload: String,
+}
+
+/// What [`to_send`] read: the picked deliveries' rows, and their endpoints (a claim
+/// takes at most a few hundred rows, so a scan finds one's endpoint).
+#[derive(Default)]
+struct Sends {
+    rows: Vec<ToSend>,
+    targets: Vec<Target>,
 }
 
 /// What became of the delivery after an attempt.
