@@ -3,9 +3,10 @@
 //!
 //! Events are written by [`enqueue`] in the transaction of the change that caused them,
 //! each delivery with its row in the queue (`webhook_queue`: a delivery is pending if
-//! and only if it is queued). The delivery worker [`claim`]s due deliveries with a lease (`FOR UPDATE SKIP LOCKED`
-//! on PostgreSQL, so replicas never take the same row), sends them, and records each
-//! attempt ([`record_many`]) only while its lease is still the one it took.
+//! and only if it is queued, and due at its row's `due_at`). The delivery worker
+//! [`claim`]s due deliveries with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+//! replicas never take the same row), sends them, and records each attempt
+//! ([`record_many`]) only while its lease is still the one it took.
 
 use std::collections::{HashMap, HashSet};
 
@@ -241,9 +242,9 @@ pub async fn enqueue(ex: &mut impl InWorkspace, e: &NewEvent<'_>, endpoint_ids: 
         let id = callplane_domain::id::new_id("dlv");
         execute!(
             ex,
-            "INSERT INTO webhook_deliveries (workspace_id, id, endpoint_id, event_id, status, attempts, next_attempt_at,
-                                             created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
+            "INSERT INTO webhook_deliveries (workspace_id, id, endpoint_id, event_id, status, attempts, created_at,
+                                             updated_at)
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
             &ws,
             &id,
             *endpoint,
@@ -278,15 +279,19 @@ pub struct Delivery {
     pub updated_at: i64,
 }
 
+/// A delivery with its event, and its queue row while it is pending.
+const DELIVERY_TABLES: &str = "webhook_deliveries d
+         JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+         LEFT JOIN webhook_queue q ON q.workspace_id = d.workspace_id AND q.delivery_id = d.id";
+
 const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status,
-    CAST(d.attempts AS BIGINT) AS attempts, d.next_attempt_at, CAST(d.last_status AS BIGINT) AS last_status,
+    CAST(d.attempts AS BIGINT) AS attempts, q.due_at AS next_attempt_at, CAST(d.last_status AS BIGINT) AS last_status,
     d.last_error, d.created_at, d.updated_at";
 
 pub async fn delivery(ex: &mut impl InWorkspace, id: &str) -> Result<Option<Delivery>> {
     let ws = ex.workspace_id().to_owned();
     Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d
-         JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+        "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_TABLES}
          WHERE d.workspace_id = $1 AND d.id = $2"
     )))
     .bind(&ws)
@@ -305,8 +310,7 @@ pub async fn deliveries(
 ) -> Result<Vec<Delivery>> {
     let ws = ex.workspace_id().to_owned();
     Ok(on!(ex, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d
-         JOIN webhook_events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+        "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_TABLES}
          WHERE d.workspace_id = $1 AND d.endpoint_id = $2 AND ($3 IS NULL OR d.status = $3)
            AND ($4 IS NULL OR d.id < $4)
          ORDER BY d.id DESC LIMIT $5"
@@ -340,7 +344,7 @@ pub async fn redeliver(ex: &mut impl InWorkspace, id: &str, now: i64) -> Result<
     }
     execute!(
         ex,
-        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
+        "UPDATE webhook_deliveries SET status = 'pending', updated_at = $3
          WHERE workspace_id = $1 AND id = $2",
         &ws,
         id,
@@ -786,13 +790,14 @@ pub struct AttemptResult {
 /// Records attempts of claimed deliveries (each with its account), their next state
 /// and their endpoints' health, in one transaction; an attempt whose lease was lost
 /// meanwhile (another worker took the row over; on SQLite: the delivery is no longer
-/// pending) is skipped. Returns how many were
+/// queued) is skipped. Returns how many were
 /// recorded, and whether an endpoint was disabled.
 ///
 /// Set-based: a statement or two move every delivery still under its lease out of the
-/// queue and one gives them their outcome, one inserts their attempts (a statement per attempt made the PostgreSQL recorder the
-/// bottleneck: each is a round trip); only endpoint health goes row by row, once per
-/// endpoint for successes.
+/// queue (or back into it, due later), one gives them their outcome, one inserts their
+/// attempts (a statement per attempt made the PostgreSQL recorder the bottleneck: each
+/// is a round trip); only endpoint health goes row by row, once per endpoint for
+/// successes.
 pub async fn record_many(region: &RegionDb, results: &[(Claimed, String, AttemptResult)]) -> Result<(usize, bool)> {
     if results.is_empty() {
         return Ok((0, false));
@@ -854,9 +859,7 @@ async fn move_deliveries(
             "DELETE FROM webhook_queue WHERE ({columns}) IN (SELECT {held} FROM {keys} v) RETURNING delivery_id",
             keys = crate::db::json_table(pg, 1, &[("workspace_id", "TEXT"), ("id", "TEXT"), ("lease_until", "BIGINT")])
         );
-        let ids: Vec<(String,)> =
-            on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json(&done)).fetch_all(&mut *c).await)?;
-        moved.extend(ids.into_iter().map(|(id,)| id));
+        moved.extend(returned_ids(tx, sql, &done).await?);
     }
     if !retried.is_empty() {
         let held = if pg { " AND webhook_queue.lease_until = v.lease_until" } else { "" };
@@ -870,28 +873,25 @@ async fn move_deliveries(
                 &[("workspace_id", "TEXT"), ("id", "TEXT"), ("lease_until", "BIGINT"), ("next_at", "BIGINT")]
             )
         );
-        let ids: Vec<(String,)> =
-            on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json(&retried)).fetch_all(&mut *c).await)?;
-        moved.extend(ids.into_iter().map(|(id,)| id));
+        moved.extend(returned_ids(tx, sql, &retried).await?);
     }
     let rows: Vec<_> = results
         .iter()
         .filter(|(c, _, _)| moved.contains(&c.id))
         .map(|(c, _, r)| {
-            let (status, next_at) = match r.next {
-                Next::Delivered => ("delivered", None),
-                Next::RetryAt(at) => ("pending", Some(at)),
-                Next::GaveUp => ("failed", None),
+            let status = match r.next {
+                Next::Delivered => "delivered",
+                Next::RetryAt(_) => "pending",
+                Next::GaveUp => "failed",
             };
-            (&c.workspace_id, &c.id, status, next_at, r.status_code, r.error.as_deref(), r.at)
+            (&c.workspace_id, &c.id, status, r.status_code, r.error.as_deref(), r.at)
         })
         .collect();
     if rows.is_empty() {
         return Ok(moved);
     }
     let sql = format!(
-        "UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, next_attempt_at = v.next_at,
-                last_status = v.last_status, last_error = v.last_error, updated_at = v.at
+        "UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, last_status = v.last_status, last_error = v.last_error, updated_at = v.at
          FROM {} v
          WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id",
         crate::db::json_table(
@@ -901,7 +901,6 @@ async fn move_deliveries(
                 ("workspace_id", "TEXT"),
                 ("id", "TEXT"),
                 ("status", "TEXT"),
-                ("next_at", "BIGINT"),
                 ("last_status", "BIGINT"),
                 ("last_error", "TEXT"),
                 ("at", "BIGINT"),
@@ -914,6 +913,13 @@ async fn move_deliveries(
         .await
         .map(|r| r.rows_affected()))?;
     Ok(moved)
+}
+
+/// Runs a statement over a batch bound as one JSON array; the ids it returns.
+async fn returned_ids(tx: &mut crate::db::Tx, sql: String, rows: &impl serde::Serialize) -> Result<Vec<String>> {
+    let ids: Vec<(String,)> =
+        on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(json(rows)).fetch_all(&mut *c).await)?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
 /// The attempts' rows, in one statement.

@@ -15,9 +15,12 @@ CREATE TABLE webhook_queue (
 );
 CREATE INDEX webhook_queue_due ON webhook_queue (due_at, delivery_id);
 INSERT INTO webhook_queue (workspace_id, delivery_id, endpoint_id, due_at)
-SELECT workspace_id, id, endpoint_id, next_attempt_at FROM webhook_deliveries WHERE status = 'pending';
+SELECT workspace_id, id, endpoint_id, coalesce(next_attempt_at, updated_at) FROM webhook_deliveries
+WHERE status = 'pending';
 DROP INDEX webhook_deliveries_due;
+-- When a pending delivery is next due is its queue row's `due_at`: written once.
 ALTER TABLE webhook_deliveries DROP COLUMN lease_until;
+ALTER TABLE webhook_deliveries DROP COLUMN next_attempt_at;
 
 -- An attempt is keyed under its delivery: the key serves the delivery's own log and the
 -- cascade from its delivery, so the separate index on the delivery goes (one index
