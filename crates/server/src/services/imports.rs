@@ -4,6 +4,7 @@
 //! last committed batch (rows before it are parsed again but not written again).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use callplane_domain::id::new_id;
@@ -270,9 +271,12 @@ pub async fn process(state: &AppState, region: &RegionDb, job: &Claimed) -> ApiR
     let country = import.default_country.clone();
     let mut parser = Rows::default();
     let mut rows = Vec::new();
-    let mut columns: Option<(Columns, usize)> = None;
+    let mut columns: Option<(Arc<Columns>, usize)> = None;
     let mut row_number: i64 = 1; // the header is row 1
     let mut batch: Vec<(i64, Row)> = Vec::new();
+    // A pipeline of two: the next batch is validated on a blocking thread while the
+    // one before it is written, so libphonenumber and SQLite use both cores.
+    let mut validating: Option<tokio::task::JoinHandle<Checked>> = None;
     let mut seq = 0;
     loop {
         let mut tx = job.begin(region).await?;
@@ -295,7 +299,7 @@ pub async fn process(state: &AppState, region: &RegionDb, job: &Claimed) -> ApiR
                     }
                 };
                 match Columns::new(&header, &mapping) {
-                    Ok(c) => columns = Some((c, header.len())),
+                    Ok(c) => columns = Some((Arc::new(c), header.len())),
                     Err(e) => return fail(state, region, job, &e).await,
                 }
                 continue;
@@ -307,7 +311,10 @@ pub async fn process(state: &AppState, region: &RegionDb, job: &Claimed) -> ApiR
             batch.push((row_number, row));
             if batch.len() >= BATCH_ROWS {
                 let (cols, width) = columns.as_ref().expect("the header came first");
-                write_batch(state, region, job, &import, cols, *width, &country, &std::mem::take(&mut batch)).await?;
+                let next = validate_in_background(cols, *width, &country, std::mem::take(&mut batch));
+                if let Some(previous) = validating.replace(next) {
+                    write_batch(state, region, job, &import, cols, &country, joined(previous).await?).await?;
+                }
             }
         }
         if end {
@@ -317,8 +324,11 @@ pub async fn process(state: &AppState, region: &RegionDb, job: &Claimed) -> ApiR
     let Some((cols, width)) = columns.as_ref() else {
         return fail(state, region, job, "the file has no header row").await;
     };
+    if let Some(previous) = validating.take() {
+        write_batch(state, region, job, &import, cols, &country, joined(previous).await?).await?;
+    }
     if !batch.is_empty() {
-        write_batch(state, region, job, &import, cols, *width, &country, &batch).await?;
+        write_batch(state, region, job, &import, cols, &country, validate(cols, *width, &country, &batch)).await?;
     }
     finish(state, region, job, None).await
 }
@@ -344,44 +354,68 @@ async fn finish(state: &AppState, region: &RegionDb, job: &Claimed, error: Optio
     Ok(())
 }
 
-/// One batch: its contacts, errors, counters and resume point in one transaction. Rows
-/// are validated first, the workspace's contacts with their phones read in one query,
-/// and the new contacts written many per statement.
-#[allow(clippy::too_many_arguments)]
+/// A batch's rows checked without the database: the contacts they describe, and the
+/// refused rows' errors.
+struct Checked {
+    rows: i64,
+    valid: Vec<(i64, Input, Valid)>,
+    errors: Vec<(i64, String, String)>,
+}
+
+fn validate(cols: &Columns, width: usize, country: &str, batch: &[(i64, Row)]) -> Checked {
+    let refused = |e: callplane_domain::contact::FieldError| (cols.column_of(e.field), e.message);
+    let mut checked = Checked { rows: batch.len() as i64, valid: Vec::with_capacity(batch.len()), errors: Vec::new() };
+    for (row_number, row) in batch {
+        let result = match row {
+            Row::Refused(reason) => Err((String::new(), reason.clone())),
+            Row::Fields(fields) => cols
+                .input(fields, width)
+                .and_then(|input| Valid::apply(None, &input, country).map(|v| (input, v)).map_err(refused)),
+        };
+        match result {
+            Ok((input, v)) => checked.valid.push((*row_number, input, v)),
+            Err((column, reason)) => checked.errors.push((*row_number, column, reason)),
+        }
+    }
+    checked
+}
+
+fn validate_in_background(
+    cols: &Arc<Columns>,
+    width: usize,
+    country: &str,
+    batch: Vec<(i64, Row)>,
+) -> tokio::task::JoinHandle<Checked> {
+    let (cols, country) = (cols.clone(), country.to_owned());
+    tokio::task::spawn_blocking(move || validate(&cols, width, &country, &batch))
+}
+
+async fn joined(handle: tokio::task::JoinHandle<Checked>) -> ApiResult<Checked> {
+    handle.await.map_err(ApiError::internal)
+}
+
+/// One batch: its contacts, errors, counters and resume point in one transaction. The
+/// workspace's contacts with the batch's phones are read in one query, and the new
+/// contacts written many per statement.
 async fn write_batch(
     state: &AppState,
     region: &RegionDb,
     job: &Claimed,
     import: &Import,
     cols: &Columns,
-    width: usize,
     country: &str,
-    batch: &[(i64, Row)],
+    checked: Checked,
 ) -> ApiResult<()> {
     let now = state.now();
     let refused = |e: callplane_domain::contact::FieldError| (cols.column_of(e.field), e.message);
-    let mut p = Progress { rows: batch.len() as i64, ..Progress::default() };
-    let mut errors: Vec<(i64, String, String)> = Vec::new();
-    // 1. Validation needs no database.
-    let mut valid: Vec<(i64, Input, Valid)> = Vec::with_capacity(batch.len());
-    for (row_number, row) in batch {
-        let checked = match row {
-            Row::Refused(reason) => Err((String::new(), reason.clone())),
-            Row::Fields(fields) => cols
-                .input(fields, width)
-                .and_then(|input| Valid::apply(None, &input, country).map(|v| (input, v)).map_err(refused)),
-        };
-        match checked {
-            Ok((input, v)) => valid.push((*row_number, input, v)),
-            Err((column, reason)) => errors.push((*row_number, column, reason)),
-        }
-    }
+    let Checked { rows, valid, mut errors } = checked;
+    let mut p = Progress { rows, ..Progress::default() };
     let mut tx = job.begin(region).await?;
-    // 2. The workspace's contacts with these phones (earlier batches included).
+    // 1. The workspace's contacts with these phones (earlier batches included).
     let phones: Vec<&str> = valid.iter().map(|(_, _, v)| v.phone.as_str()).collect();
     let mut existing: HashMap<String, Contact> =
         contacts::get_by_phones(&mut tx, &phones).await?.into_iter().map(|c| (c.phone.clone(), c)).collect();
-    // 3. What each phone becomes, in file order: a later row with the same phone updates
+    // 2. What each phone becomes, in file order: a later row with the same phone updates
     //    (or skips) like a row matching a contact already there.
     let mut plan: Vec<Planned> = Vec::new();
     let mut planned: HashMap<String, usize> = HashMap::new();
@@ -426,7 +460,7 @@ async fn write_batch(
             }
         }
     }
-    // 4. The writes.
+    // 3. The writes.
     let inserts: Vec<(String, crate::services::contacts::Encoded, &Valid)> = plan
         .iter()
         .filter_map(|step| match step {
