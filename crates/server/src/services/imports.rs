@@ -257,8 +257,15 @@ impl Columns {
         Ok(input)
     }
 
-    fn column_of(&self, field: &str) -> String {
-        self.mapped.iter().find(|(_, _, f)| f == field).map(|(_, c, _)| c.clone()).unwrap_or_else(|| field.to_owned())
+    /// A field's refusal as the error report's (column, reason).
+    fn refusal(&self, e: callplane_domain::contact::FieldError) -> (String, String) {
+        let column = self
+            .mapped
+            .iter()
+            .find(|(_, _, f)| f == e.field)
+            .map(|(_, c, _)| c.clone())
+            .unwrap_or_else(|| e.field.to_owned());
+        (column, e.message)
     }
 }
 
@@ -363,14 +370,13 @@ struct Checked {
 }
 
 fn validate(cols: &Columns, width: usize, country: &str, batch: &[(i64, Row)]) -> Checked {
-    let refused = |e: callplane_domain::contact::FieldError| (cols.column_of(e.field), e.message);
     let mut checked = Checked { rows: batch.len() as i64, valid: Vec::with_capacity(batch.len()), errors: Vec::new() };
     for (row_number, row) in batch {
         let result = match row {
             Row::Refused(reason) => Err((String::new(), reason.clone())),
             Row::Fields(fields) => cols
                 .input(fields, width)
-                .and_then(|input| Valid::apply(None, &input, country).map(|v| (input, v)).map_err(refused)),
+                .and_then(|input| Valid::apply(None, &input, country).map(|v| (input, v)).map_err(|e| cols.refusal(e))),
         };
         match result {
             Ok((input, v)) => checked.valid.push((*row_number, input, v)),
@@ -407,7 +413,6 @@ async fn write_batch(
     checked: Checked,
 ) -> ApiResult<()> {
     let now = state.now();
-    let refused = |e: callplane_domain::contact::FieldError| (cols.column_of(e.field), e.message);
     let Checked { rows, valid, mut errors } = checked;
     let mut p = Progress { rows, ..Progress::default() };
     let mut tx = job.begin(region).await?;
@@ -431,7 +436,7 @@ async fn write_batch(
                     p.updated += 1;
                 }
                 Err(e) => {
-                    let (column, reason) = refused(e);
+                    let (column, reason) = cols.refusal(e);
                     errors.push((row_number, column, reason));
                 }
             }
@@ -453,7 +458,7 @@ async fn write_batch(
                         p.updated += 1;
                     }
                     Err(e) => {
-                        let (column, reason) = refused(e);
+                        let (column, reason) = cols.refusal(e);
                         errors.push((row_number, column, reason));
                     }
                 }
