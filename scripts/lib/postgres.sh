@@ -19,5 +19,10 @@ stop_pg() { as_pg "'$PGBIN/pg_ctl' -D '$PGROOT/data' -m immediate stop" >/dev/nu
 trap stop_pg EXIT
 say "starting a throwaway PostgreSQL on 127.0.0.1:$PGPORT"
 as_pg "'$PGBIN/initdb' -D '$PGROOT/data' -U postgres -A trust --no-sync -E UTF8 >/dev/null"
-as_pg "'$PGBIN/pg_ctl' -D '$PGROOT/data' -l '$PGROOT/log' -w -o \"-h 127.0.0.1 -p $PGPORT -k '$PGROOT' -F -c max_connections=400\" start >/dev/null"
+if ! as_pg "'$PGBIN/pg_ctl' -D '$PGROOT/data' -l '$PGROOT/log' -w -o \"-h 127.0.0.1 -p $PGPORT -k '$PGROOT' -F -c max_connections=400\" start >/dev/null"; then
+  # The log goes with the cluster on exit: show why it did not start first.
+  echo "PostgreSQL did not start; its log:" >&2
+  cat "$PGROOT/log" >&2 || true
+  exit 1
+fi
 PG_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
