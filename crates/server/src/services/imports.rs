@@ -418,7 +418,7 @@ async fn write_batch(
     let mut tx = job.begin(region).await?;
     // 1. The workspace's contacts with these phones (earlier batches included).
     let phones: Vec<&str> = valid.iter().map(|(_, _, v)| v.phone.as_str()).collect();
-    let mut existing: HashMap<String, Contact> =
+    let existing: HashMap<String, Contact> =
         contacts::get_by_phones(&mut tx, &phones).await?.into_iter().map(|c| (c.phone.clone(), c)).collect();
     // 2. What each phone becomes, in file order: a later row with the same phone updates
     //    (or skips) like a row matching a contact already there.
@@ -442,7 +442,9 @@ async fn write_batch(
             }
             continue;
         }
-        match existing.remove(&fresh.phone) {
+        // Read, not taken: a row that skips an existing contact, or whose update is
+        // refused, leaves it there for a later row with the same phone to find.
+        match existing.get(&fresh.phone).cloned() {
             None => {
                 planned.insert(fresh.phone.clone(), plan.len());
                 plan.push(Planned::Insert(new_id("ct"), fresh));
@@ -524,6 +526,31 @@ fn merge(base: &Valid, input: &Input, country: &str) -> Result<Valid, callplane_
     Valid::apply(Some(base), &input, country)
 }
 
+/// Failed attempts at one batch after which the import ends as failed.
+const MAX_FAILURES: i64 = 5;
+
+/// After an attempt at the job failed: it resumes when its lease expires, unless its
+/// next batch failed [`MAX_FAILURES`] times in a row (a batch that can never commit
+/// would otherwise be retried forever); the rows before it stay imported.
+async fn give_up_or_resume(state: &AppState, region: &RegionDb, job: &Claimed, error: &str) {
+    let counted = async {
+        let mut tx = job.begin(region).await?;
+        let n = imports::failed_attempt(&mut tx, &job.id).await?;
+        tx.commit().await?;
+        Ok::<_, callplane_store::Error>(n)
+    };
+    match counted.await {
+        Ok(n) if n >= MAX_FAILURES => {
+            tracing::warn!(import = %job.id, error, "import failed {n} times at the same batch; it ends as failed");
+            let reason = format!("stopped after {n} failed attempts at the same rows: {error}");
+            if let Err(e) = fail(state, region, job, &reason).await {
+                tracing::warn!(import = %job.id, error = %e.detail, "ending a failing import");
+            }
+        }
+        _ => tracing::warn!(import = %job.id, error, "import interrupted; it resumes when its lease expires"),
+    }
+}
+
 /// Processes queued and interrupted imports of every region database; woken when an
 /// upload is queued, otherwise polling.
 pub async fn run_worker(state: AppState) {
@@ -543,7 +570,7 @@ pub async fn run_worker(state: AppState) {
                 Ok(Some(job)) => {
                     worked = true;
                     if let Err(e) = process(&state, region, &job).await {
-                        tracing::warn!(import = %job.id, error = %e.detail, "import interrupted; it resumes when its lease expires");
+                        give_up_or_resume(&state, region, &job, &e.detail).await;
                     }
                 }
                 Ok(None) => {}

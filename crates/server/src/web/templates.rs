@@ -24,6 +24,14 @@ impl Templates {
         let mut env = Environment::new();
         // Optional context (a form to refill, a notice) may be absent; render it as empty.
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        // An absent optional value (`null` in the context) renders as nothing, never as
+        // the word `none` in a form field.
+        env.set_formatter(|out, state, value| {
+            if value.is_none() {
+                return Ok(());
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         embed!(
             env,
             "base.html",
@@ -86,5 +94,15 @@ mod tests {
             let out = t.0.get_template(name).and_then(|tpl| tpl.render(minijinja::context! {}));
             assert!(out.is_ok(), "{name}: {:?}", out.err());
         }
+    }
+
+    /// A `null` in the context (an `Option` that is `None`) leaves a field empty.
+    #[test]
+    fn none_renders_as_nothing() {
+        let t = Templates::new();
+        let html = t.0.render_str("<input value=\"{{ email }}\">{{ n }}", serde_json::json!({ "email": null, "n": 0 }));
+        assert_eq!(html.unwrap(), "<input value=\"\">0");
+        let login = t.0.get_template("login.html").unwrap().render(serde_json::json!({ "email": null })).unwrap();
+        assert!(login.contains("name=\"email\" value=\"\""), "{login}");
     }
 }

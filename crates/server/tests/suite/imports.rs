@@ -82,6 +82,36 @@ async fn p1_import_counts_dedups_and_reports_bad_rows() {
         .await
         .expect(200);
     assert_eq!(old["data"][0]["name"], "Renamed");
+
+    // An existing contact's phone twice in one file: skipped twice (not inserted anew
+    // the second time, which the workspace's unique phone would refuse forever).
+    let twice = "phone,name\n+919876543200,A\n+919876543200,B\n";
+    let done = import(&app, &u, "on_duplicate=skip", twice).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!((done["imported"].as_i64(), done["skipped"].as_i64()), (Some(0), Some(2)), "{done}");
+    // And with `update`, a first row refused (one custom field more than a contact may
+    // hold) leaves the contact for the second row to update.
+    let id = old["data"][0]["id"].as_str().unwrap();
+    let full: serde_json::Map<String, Value> = (0..50).map(|i| (format!("f{i}"), json!("v"))).collect();
+    app.patch(
+        &format!("/api/v1/workspaces/{}/contacts/{id}", u.workspace_id),
+        &u.token,
+        json!({ "custom_fields": full }),
+    )
+    .await
+    .expect(200);
+    let csv = "phone,custom.extra,name\n+919876543200,x,C\n+919876543200,,D\n";
+    let done = import(&app, &u, "", csv).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        (done["failed"].as_i64(), done["updated"].as_i64(), done["imported"].as_i64()),
+        (Some(1), Some(1), Some(0))
+    );
+    let old = app
+        .get(&format!("/api/v1/workspaces/{}/contacts?q=%2B919876543200", u.workspace_id), &u.token)
+        .await
+        .expect(200);
+    assert_eq!(old["data"][0]["name"], "D");
 }
 
 fn urlencode(s: &str) -> String {

@@ -225,6 +225,88 @@ async fn e2_failed_deliveries_retry_on_the_schedule_with_one_webhook_id_then_giv
     assert!(e["failing_since"].is_null(), "a success ends the failing streak");
 }
 
+/// An RFC 3339 time of the API in milliseconds.
+fn ms(v: &Value) -> i64 {
+    let t = time::OffsetDateTime::parse(v.as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[tokio::test]
+async fn e2_a_redelivery_by_hand_is_beside_the_retry_schedule() {
+    let app = app().await;
+    let r = Receiver::start().await;
+    r.script(|_, _| Reply::status(500));
+    let u = app.signup(&email("owner"), "Acme").await;
+    let (id, _) = endpoint(&app, &u, &r.url("/flaky"), &[]).await;
+    test_event(&app, &u, &id).await;
+    let d = delivery_after(&app, &u, &id, 1).await;
+    let first_retry = ms(&d["next_attempt_at"]);
+    let dlv = d["id"].as_str().unwrap().to_owned();
+    let redeliver = format!("{}/{id}/deliveries/{dlv}/redeliver", hooks(&u.workspace_id));
+
+    // Two failed redeliveries leave the schedule where it was.
+    for attempts in [2, 3] {
+        app.post(&redeliver, &u.token, json!({})).await.expect(202);
+        let d = delivery_after(&app, &u, &id, attempts).await;
+        assert_eq!(d["status"], "pending");
+        assert_eq!(ms(&d["next_attempt_at"]), first_retry, "the retry it displaced is due when it was");
+    }
+    // The schedule's first retry comes 5 s on, and the next one 5 min after it: the
+    // attempts by hand did not move it on.
+    advance(&app, 6_000).await;
+    r.wait_for("/flaky", 4, WAIT).await;
+    let d = delivery_after(&app, &u, &id, 4).await;
+    let wait = ms(&d["next_attempt_at"]) - ms(&d["updated_at"]);
+    assert!((270_000..=330_000).contains(&wait), "second retry 5 min after the first, not later: {wait} ms");
+
+    // A delivery that was done (delivered) and is redelivered into a failure is failed:
+    // a redelivery by hand starts no schedule of its own.
+    r.script(|path, _| Reply::status(if path == "/once" { 200 } else { 500 }));
+    let (once, _) = endpoint(&app, &u, &r.url("/once"), &[]).await;
+    test_event(&app, &u, &once).await;
+    let d = delivery_after(&app, &u, &once, 1).await;
+    assert_eq!(d["status"], "delivered");
+    r.script(|_, _| Reply::status(500));
+    let dlv = d["id"].as_str().unwrap();
+    app.post(&format!("{}/{once}/deliveries/{dlv}/redeliver", hooks(&u.workspace_id)), &u.token, json!({}))
+        .await
+        .expect(202);
+    let d = delivery_after(&app, &u, &once, 2).await;
+    assert_eq!(d["status"], "failed");
+    assert!(d["next_attempt_at"].is_null());
+}
+
+#[tokio::test]
+async fn e2_control_bytes_in_an_answer_are_logged_printable_and_hold_back_no_one() {
+    let app = app().await;
+    let r = Receiver::start().await;
+    r.script(|path, _| match path {
+        "/odd" => Reply::status(500).with_body("\0binary\0\u{1b}[31m"),
+        _ => Reply::status(200),
+    });
+    let u = app.signup(&email("owner"), "Acme").await;
+    let other = app.signup(&email("other"), "Other").await;
+    let (odd, _) = endpoint(&app, &u, &r.url("/odd"), &[]).await;
+    let (fine, _) = endpoint(&app, &u, &r.url("/fine"), &[]).await;
+    let (theirs, _) = endpoint(&app, &other, &r.url("/theirs"), &[]).await;
+    test_event(&app, &u, &odd).await;
+    test_event(&app, &u, &fine).await;
+    test_event(&app, &other, &theirs).await;
+    // Every attempt is recorded (PostgreSQL's text holds no NUL: stored as sent, the
+    // batch would fail and every delivery in it be sent again and again).
+    delivery_after(&app, &u, &odd, 1).await;
+    assert_eq!(delivery_after(&app, &u, &fine, 1).await["status"], "delivered");
+    let theirs_path = format!("{}/{theirs}/deliveries", hooks(&other.workspace_id));
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.get(&theirs_path, &other.token).await.expect(200)["data"][0]["status"] != "delivered" {
+        assert!(std::time::Instant::now() < deadline, "the other workspace's delivery was never recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let log = app.get(&format!("{}/{odd}/attempts", hooks(&u.workspace_id)), &u.token).await.expect(200);
+    assert_eq!(log["data"][0]["response_excerpt"], "\\u{0}binary\\u{0}\\u{1b}[31m");
+    stays_at(&r, "/fine", 1).await;
+}
+
 /// The endpoint's only delivery once it has `attempts` attempts recorded.
 async fn delivery_after(app: &TestApp, u: &User, id: &str, attempts: i64) -> Value {
     let deadline = std::time::Instant::now() + WAIT;
@@ -469,6 +551,11 @@ async fn e1_webhooks_are_the_workspaces_own_and_bad_input_is_refused() {
         (json!({}), "url"),
         (json!({ "url": "ftp://example.com/x" }), "url"),
         (json!({ "url": "https://user:pw@example.com/x" }), "url"),
+        (json!({ "url": "http:///path" }), "url"),
+        (json!({ "url": "https:/example.com/x" }), "url"),
+        (json!({ "url": "https://example.com:0/x" }), "url"),
+        (json!({ "url": "https://example.com/x#part" }), "url"),
+        (json!({ "url": format!("https://example.com/{}", "x".repeat(2000)) }), "url"),
         (json!({ "url": "https://example.com/x", "event_types": ["call.exploded"] }), "event_types"),
         (json!({ "url": "https://example.com/x", "description": "x".repeat(201) }), "description"),
     ] {

@@ -184,7 +184,7 @@ pub async fn advance(ex: &mut impl InWorkspace, import_id: &str, p: Progress, no
     execute!(
         ex,
         "UPDATE contact_imports SET rows_done = rows_done + $3, imported = imported + $4, updated = updated + $5,
-                skipped = skipped + $6, failed = failed + $7, updated_at = $8
+                skipped = skipped + $6, failed = failed + $7, updated_at = $8, failures = 0
          WHERE workspace_id = $1 AND id = $2",
         &ws,
         import_id,
@@ -196,6 +196,20 @@ pub async fn advance(ex: &mut impl InWorkspace, import_id: &str, p: Progress, no
         now
     )?;
     Ok(())
+}
+
+/// Counts a failed attempt at the job's next batch; how many failed in a row.
+pub async fn failed_attempt(ex: &mut impl InWorkspace, import_id: &str) -> Result<i64> {
+    let ws = ex.workspace_id().to_owned();
+    let n: Option<i64> = on!(ex, |c| sqlx::query_scalar(
+        "UPDATE contact_imports SET failures = failures + 1 WHERE workspace_id = $1 AND id = $2
+         RETURNING CAST(failures AS BIGINT)"
+    )
+    .bind(&ws)
+    .bind(import_id)
+    .fetch_optional(c)
+    .await)?;
+    Ok(n.unwrap_or(0))
 }
 
 /// Records many rows' errors, `(row, column, reason)`, a few statements for a batch.

@@ -325,15 +325,18 @@ pub async fn deliveries(
 }
 
 /// Schedules one more attempt of a delivery, now (by hand: "redeliver"). Its
-/// `webhook-id` stays the event's, so receivers can tell it is the same event.
+/// `webhook-id` stays the event's, so receivers can tell it is the same event. The
+/// attempt is beside the retry schedule: if it fails, a retry it displaced is due when
+/// it was, and a delivery whose schedule had ended stays failed.
 /// Refused (false) while a worker holds the delivery's lease: that attempt is in flight.
 pub async fn redeliver(ex: &mut impl InWorkspace, id: &str, now: i64) -> Result<bool> {
     let ws = ex.workspace_id().to_owned();
     let queued = execute!(
         ex,
-        "INSERT INTO webhook_queue (workspace_id, delivery_id, endpoint_id, due_at)
-         SELECT workspace_id, id, endpoint_id, $3 FROM webhook_deliveries WHERE workspace_id = $1 AND id = $2
-         ON CONFLICT (workspace_id, delivery_id) DO UPDATE SET due_at = excluded.due_at
+        "INSERT INTO webhook_queue (workspace_id, delivery_id, endpoint_id, due_at, by_hand)
+         SELECT workspace_id, id, endpoint_id, $3, TRUE FROM webhook_deliveries WHERE workspace_id = $1 AND id = $2
+         ON CONFLICT (workspace_id, delivery_id) DO UPDATE SET due_at = excluded.due_at, by_hand = TRUE,
+             resume_at = CASE WHEN webhook_queue.by_hand THEN webhook_queue.resume_at ELSE webhook_queue.due_at END
          WHERE webhook_queue.lease_until IS NULL",
         &ws,
         id,
@@ -434,7 +437,13 @@ pub struct Outgoing {
     pub event_id: String,
     pub event_type: String,
     pub payload: String,
+    /// Attempts on the retry schedule so far (those by hand left out).
     pub attempts: i64,
+    /// This attempt is a redelivery by hand, beside the schedule.
+    pub by_hand: bool,
+    /// For an attempt by hand: when the schedule resumes if it fails (`None`: it had
+    /// ended).
+    pub resume_at: Option<i64>,
 }
 
 /// Where a worker's last claim stopped reading the due index, so the next one starts
@@ -627,6 +636,8 @@ fn claimed(picked: &[&Due], sends: Sends, lease_until: i64) -> Vec<(Claimed, Out
                 event_type: s.event_type,
                 payload: s.payload,
                 attempts: s.attempts,
+                by_hand: d.by_hand,
+                resume_at: d.resume_at,
             };
             Some((claimed, out))
         })
@@ -647,7 +658,7 @@ fn due_sql(pg: bool) -> String {
         ("q.lease_until IS NULL", "q.endpoint_id NOT IN (SELECT value FROM json_each($2))", "")
     };
     format!(
-        "SELECT q.workspace_id, q.delivery_id AS id, q.endpoint_id, q.due_at
+        "SELECT q.workspace_id, q.delivery_id AS id, q.endpoint_id, q.due_at, q.by_hand, q.resume_at
          FROM webhook_queue q
          JOIN webhook_endpoints p ON p.workspace_id = q.workspace_id AND p.id = q.endpoint_id
          WHERE q.due_at <= $1 AND (q.due_at, q.delivery_id) > ($4, $5)
@@ -667,6 +678,7 @@ async fn to_send(ex: &mut impl Raw, pg: bool, picked: &[&Due]) -> Result<Sends> 
     }
     let keys = crate::db::json_table(pg, 1, &[("i", "BIGINT"), ("workspace_id", "TEXT"), ("id", "TEXT")]);
     let columns = "d.event_id, CAST(d.attempts AS BIGINT) AS attempts, e.type AS event_type, e.payload";
+    let scheduled = "CAST(d.attempts - d.by_hand_attempts AS BIGINT) AS attempts";
     let delivery = "d.workspace_id = v.workspace_id AND d.id = v.id";
     let event = "e.workspace_id = v.workspace_id AND e.id = d.event_id";
     // The delivery first (its event is named by it), each lookup a subquery of its own
@@ -674,12 +686,13 @@ async fn to_send(ex: &mut impl Raw, pg: bool, picked: &[&Due]) -> Result<Sends> 
     let read = if pg {
         format!(
             "SELECT v.i, x.* FROM {keys} v
-             CROSS JOIN LATERAL (SELECT d.event_id, d.attempts FROM webhook_deliveries d WHERE {delivery} LIMIT 1) d
+             CROSS JOIN LATERAL (SELECT d.event_id, {scheduled} FROM webhook_deliveries d WHERE {delivery} LIMIT 1) d
              CROSS JOIN LATERAL (SELECT {columns} FROM webhook_events e WHERE {event} LIMIT 1) x"
         )
     } else {
         format!(
-            "SELECT v.i, {columns} FROM {keys} v CROSS JOIN webhook_deliveries d CROSS JOIN webhook_events e
+            "SELECT v.i, d.event_id, {scheduled}, e.type AS event_type, e.payload
+             FROM {keys} v CROSS JOIN webhook_deliveries d CROSS JOIN webhook_events e
              WHERE {delivery} AND {event}"
         )
     };
@@ -721,6 +734,8 @@ struct Due {
     id: String,
     endpoint_id: String,
     due_at: i64,
+    by_hand: bool,
+    resume_at: Option<i64>,
 }
 
 /// What the claim reads for the `i`th picked delivery.
@@ -779,6 +794,8 @@ pub enum EndpointEffect {
 #[derive(Debug, Clone)]
 pub struct AttemptResult {
     pub at: i64,
+    /// A redelivery by hand (counted beside the schedule's attempts).
+    pub by_hand: bool,
     pub status_code: Option<i64>,
     pub latency_ms: i64,
     pub response_excerpt: Option<String>,
@@ -864,7 +881,8 @@ async fn move_deliveries(
     if !retried.is_empty() {
         let held = if pg { " AND webhook_queue.lease_until = v.lease_until" } else { "" };
         let sql = format!(
-            "UPDATE webhook_queue SET due_at = v.next_at, lease_until = NULL FROM {keys} v
+            "UPDATE webhook_queue SET due_at = v.next_at, lease_until = NULL, by_hand = FALSE, resume_at = NULL
+             FROM {keys} v
              WHERE webhook_queue.workspace_id = v.workspace_id AND webhook_queue.delivery_id = v.id{held}
              RETURNING webhook_queue.delivery_id",
             keys = crate::db::json_table(
@@ -884,14 +902,16 @@ async fn move_deliveries(
                 Next::RetryAt(_) => "pending",
                 Next::GaveUp => "failed",
             };
-            (&c.workspace_id, &c.id, status, r.status_code, r.error.as_deref(), r.at)
+            (&c.workspace_id, &c.id, status, r.status_code, r.error.as_deref(), r.at, i64::from(r.by_hand))
         })
         .collect();
     if rows.is_empty() {
         return Ok(moved);
     }
     let sql = format!(
-        "UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1, last_status = v.last_status, last_error = v.last_error, updated_at = v.at
+        "UPDATE webhook_deliveries SET status = v.status, attempts = attempts + 1,
+                by_hand_attempts = by_hand_attempts + v.by_hand, last_status = v.last_status,
+                last_error = v.last_error, updated_at = v.at
          FROM {} v
          WHERE webhook_deliveries.workspace_id = v.workspace_id AND webhook_deliveries.id = v.id",
         crate::db::json_table(
@@ -904,6 +924,7 @@ async fn move_deliveries(
                 ("last_status", "BIGINT"),
                 ("last_error", "TEXT"),
                 ("at", "BIGINT"),
+                ("by_hand", "BIGINT"),
             ]
         ),
     );

@@ -105,7 +105,7 @@ async fn send(state: &AppState, out: &Outgoing, url: Option<reqwest::Url>, now: 
                 status: None,
                 latency_ms: started.elapsed().as_millis() as i64,
                 excerpt: None,
-                error: Some(describe(&e)),
+                error: Some(printable(&describe(&e))),
                 retry_after_ms: None,
             }
         }
@@ -121,7 +121,6 @@ async fn send(state: &AppState, out: &Outgoing, url: Option<reqwest::Url>, now: 
             _ => break,
         }
     }
-    body.truncate(EXCERPT_BYTES);
     let latency_ms = started.elapsed().as_millis() as i64;
     let error = if status.is_success() {
         None
@@ -133,18 +132,53 @@ async fn send(state: &AppState, out: &Outgoing, url: Option<reqwest::Url>, now: 
     Sent {
         status: Some(status.as_u16()),
         latency_ms,
-        excerpt: (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned()),
-        error,
+        excerpt: (!body.is_empty()).then(|| excerpt(&body)),
+        error: error.map(|e| printable(&e)),
         retry_after_ms,
     }
 }
 
-/// A `Retry-After` in seconds or as an HTTP date, in milliseconds from `now`.
+/// The first [`EXCERPT_BYTES`] of a response for the delivery log, as text: cut at a
+/// character boundary, and with control characters written out (`\u{0}`), since the
+/// receiver's bytes are shown in the dashboard and PostgreSQL's text holds no NUL.
+fn excerpt(body: &[u8]) -> String {
+    let mut cut = &body[..body.len().min(EXCERPT_BYTES)];
+    if cut.len() < body.len() {
+        // A character the cut split in two is left out rather than shown as garbage.
+        if let Err(e) = std::str::from_utf8(cut) {
+            if e.error_len().is_none() {
+                cut = &cut[..e.valid_up_to()];
+            }
+        }
+    }
+    printable(&String::from_utf8_lossy(cut))
+}
+
+/// `text` with control characters other than tab and line breaks written as `\u{…}`.
+fn printable(text: &str) -> String {
+    if !text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A `Retry-After` in seconds or as an HTTP date, in milliseconds from `now`, at most a
+/// day (a longer or absurd one still waits that day, rather than being ignored).
 fn retry_after(v: &str, now: i64) -> Option<i64> {
-    if let Ok(secs) = v.trim().parse::<i64>() {
+    let v = v.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = v.parse::<i64>().unwrap_or(i64::MAX);
         return Some(secs.clamp(0, 86_400) * 1000);
     }
-    let at = time::OffsetDateTime::parse(v.trim(), &time::format_description::well_known::Rfc2822).ok()?;
+    let at = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
     Some(((at.unix_timestamp() * 1000) - now).clamp(0, 86_400_000))
 }
 
@@ -182,8 +216,15 @@ async fn deliver(state: &AppState, out: &Outgoing, url: Option<reqwest::Url>) ->
     } else if gone {
         Next::GaveUp
     } else {
-        let retry_after = sent.retry_after_ms.filter(|_| sent.status == Some(429));
-        next_attempt(done, now, retry_after).map_or(Next::GaveUp, Next::RetryAt)
+        // RFC 9110 defines `Retry-After` for 429 and for 503.
+        let retry_after = sent.retry_after_ms.filter(|_| matches!(sent.status, Some(429 | 503)));
+        if out.by_hand {
+            // Beside the schedule: the retry it displaced is due again, no sooner than
+            // the endpoint asked; a schedule that had ended stays ended.
+            out.resume_at.map_or(Next::GaveUp, |at| Next::RetryAt(at.max(now + retry_after.unwrap_or(0))))
+        } else {
+            next_attempt(done, now, retry_after).map_or(Next::GaveUp, Next::RetryAt)
+        }
     };
     let effect = match (ok, gone) {
         (true, _) => EndpointEffect::Healthy,
@@ -192,6 +233,7 @@ async fn deliver(state: &AppState, out: &Outgoing, url: Option<reqwest::Url>) ->
     };
     AttemptResult {
         at: now,
+        by_hand: out.by_hand,
         status_code: sent.status.map(i64::from),
         latency_ms: sent.latency_ms,
         response_excerpt: sent.excerpt,
@@ -536,5 +578,17 @@ mod tests {
         let now = 1_445_412_480_000; // 2015-10-21T07:28:00Z
         assert_eq!(retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now), Some(60_000));
         assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("99999999999999999999", now), Some(86_400_000), "absurd: capped at a day");
+        assert_eq!(retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn e2_excerpts_are_printable_and_cut_between_characters() {
+        assert_eq!(excerpt(b"\xff\xfe\x00binary\x00\x1b[31m\n"), "\u{fffd}\u{fffd}\\u{0}binary\\u{0}\\u{1b}[31m\n");
+        let long = format!("a{}", "é".repeat(3000));
+        let cut = excerpt(long.as_bytes());
+        assert!(cut.len() <= EXCERPT_BYTES && cut.len() >= EXCERPT_BYTES - 2, "{}", cut.len());
+        assert!(cut.ends_with('é') && !cut.contains('\u{fffd}'), "cut between characters");
+        assert_eq!(excerpt("ok ✓".as_bytes()), "ok ✓");
     }
 }

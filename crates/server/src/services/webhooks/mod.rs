@@ -28,9 +28,24 @@ pub const ROTATION_OVERLAP_MS: i64 = 24 * 3600 * 1000;
 /// or metadata address. Names are checked again when they are resolved, at delivery.
 pub fn check_url(state: &AppState, field: &str, raw: &str) -> ApiResult<String> {
     let raw = raw.trim();
+    if raw.len() > 2000 {
+        return Err(ApiError::invalid(field, "must be at most 2,000 characters"));
+    }
     let url = reqwest::Url::parse(raw).map_err(|_| ApiError::invalid(field, "must be an http:// or https:// URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || raw.len() > 2000 {
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(ApiError::invalid(field, "must be an http:// or https:// URL"));
+    }
+    // A parser that forgives `http:///path` or `http:/host` would read a host the
+    // person never wrote: the host comes right after `//`.
+    let after_scheme = raw.get(url.scheme().len()..).unwrap_or_default();
+    if !after_scheme.starts_with("://") || after_scheme[3..].starts_with(['/', '\\']) {
+        return Err(ApiError::invalid(field, "must name a host right after http:// or https://"));
+    }
+    if url.port() == Some(0) {
+        return Err(ApiError::invalid(field, "port 0 cannot be sent to"));
+    }
+    if url.fragment().is_some() {
+        return Err(ApiError::invalid(field, "must not end in a #fragment (it is never sent)"));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(ApiError::invalid(field, "must not carry a user name or password"));
