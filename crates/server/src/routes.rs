@@ -5,9 +5,10 @@
 //! permission than the table says, and `tests/route_table.rs` fails when a route is
 //! missing from its expected list.
 
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{on, MethodFilter};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Extension, Router};
 use callplane_domain::Permission;
 
@@ -63,13 +64,29 @@ impl Routes {
     }
 
     /// Registers `handler` for `method path`, requiring `access`.
-    pub fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    pub fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
-        self.router = self.router.route(path, on(filter, handler).layer(Extension(access)));
+        let route = on(filter(&method), handler).layer(Extension(access));
+        self.push(method, path, access, route)
+    }
+
+    /// A route whose handler streams its body and bounds it itself (a file upload), so
+    /// `server.max_body_bytes` does not apply to it.
+    pub fn add_streamed<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let route: MethodRouter<AppState> = on(filter(&method), handler).layer(DefaultBodyLimit::disable());
+        let route = route.layer(Extension(access));
+        self.push(method, path, access, route)
+    }
+
+    fn push(mut self, method: Method, path: &'static str, access: Access, route: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, route);
         self.table.push(RouteInfo { method, path, access });
         self
     }
@@ -88,4 +105,8 @@ impl Routes {
         self.router = f(self.router);
         self
     }
+}
+
+fn filter(method: &Method) -> MethodFilter {
+    MethodFilter::try_from(method.clone()).expect("a standard method")
 }

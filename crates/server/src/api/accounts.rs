@@ -85,6 +85,7 @@ pub async fn delete_role(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewParams {
     /// Email or name contains.

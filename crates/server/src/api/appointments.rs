@@ -77,6 +77,7 @@ impl From<AppointmentRequest> for Input {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RangeParams {
     /// RFC 3339; appointments starting at or after (default: now).

@@ -20,6 +20,7 @@ use crate::state::AppState;
 const EXPORT_LIMIT: i64 = 10_000;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// e.g. `workspace.updated`.

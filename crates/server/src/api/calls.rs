@@ -224,6 +224,7 @@ pub async fn place(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     pub status: Option<String>,

@@ -174,6 +174,7 @@ impl CampaignRequest {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Only campaigns in this status.
@@ -358,6 +359,7 @@ pub async fn export(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AnalyticsParams {
     /// First day (`YYYY-MM-DD`, UTC); default: 30 days before `to`.

@@ -86,6 +86,7 @@ impl From<ContactRequest> for Input {
 
 /// Filters shared by the list, the bulk delete and the export.
 #[derive(Debug, Default, Clone, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ContactFilter {
     /// Contacts with this tag (case-insensitive).
@@ -118,6 +119,7 @@ impl ContactFilter {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     pub tag: Option<String>,

@@ -65,6 +65,7 @@ impl From<&Import> for ImportView {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     /// `update` (default) or `skip`.
@@ -99,6 +100,21 @@ pub async fn create(
     let on_duplicate = q.on_duplicate.as_deref().unwrap_or("update");
     let import = svc::upload(&state, &scope, file_name, on_duplicate, &mapping, true, body.into_data_stream()).await?;
     Ok((StatusCode::ACCEPTED, Json((&import).into())))
+}
+
+/// `POST …/contacts/import`, the spelling of the API conventions (shared/API.md): the
+/// same as `POST …/contacts/imports`.
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/contacts/import", tag = "contacts",
+    params(("ws" = String, Path), ImportParams), security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file, streamed"),
+    responses((status = 202, body = ImportView), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_import(
+    state: State<AppState>,
+    scope: WorkspaceScope,
+    q: ApiQuery<ImportParams>,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<ImportView>)> {
+    create(state, scope, q, body).await
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/contacts/imports", tag = "contacts",

@@ -152,6 +152,7 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts/bulk-delete", Workspace(P::ContactsDelete), contacts::bulk_delete)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/imports", Workspace(P::ContactsImport), imports::list)
         .add(Method::POST, "/api/v1/workspaces/{ws}/contacts/imports", Workspace(P::ContactsImport), imports::create)
+        .add(Method::POST, "/api/v1/workspaces/{ws}/contacts/import", Workspace(P::ContactsImport), imports::create_import)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/imports/{id}", Workspace(P::ContactsImport), imports::get)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/imports/{id}/errors", Workspace(P::ContactsImport), imports::errors)
         .add(Method::GET, "/api/v1/workspaces/{ws}/contacts/{id}", Workspace(P::ContactsView), contacts::get)
@@ -214,6 +215,7 @@ pub fn idempotency_key(headers: &axum::http::HeaderMap) -> ApiResult<Option<&str
 
 /// `?limit=` (default 50, 1–500) and `?cursor=`.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     pub limit: Option<i64>,

@@ -90,6 +90,7 @@ impl From<&PhoneNumber> for PhoneNumberView {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AvailableParams {
     /// ISO country (`IN`, `US`, `GB`, ...).
@@ -121,6 +122,7 @@ pub async fn available(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// `active` (default), `released`, `transferred` or `all`.

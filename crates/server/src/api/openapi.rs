@@ -38,7 +38,7 @@ use crate::api;
         api::campaigns::list, api::campaigns::create, api::campaigns::get, api::campaigns::update,
         api::campaigns::delete, api::campaigns::start, api::campaigns::pause, api::campaigns::resume,
         api::campaigns::cancel, api::campaigns::results, api::campaigns::export, api::campaigns::analytics_report,
-        api::imports::create, api::imports::list, api::imports::get, api::imports::errors,
+        api::imports::create, api::imports::create_import, api::imports::list, api::imports::get, api::imports::errors,
         api::team::change_role, api::team::remove, api::team::transfer, api::team::roles,
         api::team::list_invitations, api::team::invite, api::team::resend, api::team::revoke, api::team::accept,
         api::keys::list, api::keys::create, api::keys::revoke, api::keys::list_org, api::keys::create_org, api::keys::revoke_org,
@@ -54,7 +54,7 @@ use crate::api;
         crate::services::events::ImportCompletedData, crate::services::events::TestEventData,
         crate::services::campaigns::CampaignEventData,
     )),
-    modifiers(&BearerAuth, &EventCatalog),
+    modifiers(&BearerAuth, &EventCatalog, &UniqueOperationIds),
 )]
 pub struct ApiDoc;
 
@@ -84,6 +84,58 @@ impl Modify for EventCatalog {
             ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).description(Some(description));
         doc.components.get_or_insert_with(Default::default).schemas.insert("WebhookEventType".into(), schema.into());
     }
+}
+
+/// Operation ids are the handlers' names, which repeat across resources (`list`,
+/// `get`, ...): OpenAPI wants each unique (client generators name methods by it). A
+/// repeated one takes the path's resource words: `list_contacts`, `list_contacts_imports`.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for item in doc.paths.paths.values() {
+            for op in operations(item) {
+                *seen.entry(op.operation_id.clone().unwrap_or_default()).or_default() += 1;
+            }
+        }
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let words: Vec<&str> = path
+                .trim_start_matches("/api/v1/")
+                .split('/')
+                .skip_while(|w| matches!(*w, "workspaces" | "accounts" | "{ws}" | "{acct}"))
+                .filter(|w| !w.starts_with('{') && !w.is_empty())
+                .collect();
+            let resource = words.join("_").replace('-', "_");
+            for op in operations_mut(item) {
+                let id = op.operation_id.clone().unwrap_or_default();
+                if seen.get(&id).copied().unwrap_or(0) > 1 && !resource.is_empty() {
+                    op.operation_id = Some(format!("{id}_{resource}"));
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &utoipa::openapi::path::Operation> {
+    [&item.get, &item.put, &item.post, &item.delete, &item.options, &item.head, &item.patch, &item.trace]
+        .into_iter()
+        .flatten()
+}
+
+fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 #[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, description = "This document")))]

@@ -158,6 +158,7 @@ fn group_view(c: &Config, g: &NetworkGroup, digits: Option<&str>) -> GroupView {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GroupParams {
     /// A provider id (default: the workspace's provider).
@@ -244,6 +245,7 @@ pub async fn update_group(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RouteParams {
     /// The destination (E.164, or national in the workspace's country).

@@ -80,6 +80,7 @@ pub struct AnalysisTemplateRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewRequest {
     pub contact_id: String,

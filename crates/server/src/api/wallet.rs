@@ -79,6 +79,7 @@ pub async fn get(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UsageParams {
     /// `day` (default) or `month`, in UTC.

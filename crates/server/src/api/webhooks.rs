@@ -166,6 +166,7 @@ pub struct EventTypeView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryParams {
     /// `pending`, `delivered` or `failed`.
@@ -175,6 +176,7 @@ pub struct DeliveryParams {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AttemptParams {
     /// Only this delivery's attempts.

@@ -16,6 +16,7 @@ use crate::services::workspaces::{self as svc, CreateInput, UpdateInput};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// `active`, `inactive` or `all` (default).

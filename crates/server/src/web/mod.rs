@@ -56,7 +56,7 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/contacts", Workspace(P::ContactsCreate), contacts::create)
         .add(Method::GET, "/contacts/export", Workspace(P::ContactsExport), crate::api::contacts::export)
         .add(Method::GET, "/contacts/import", Workspace(P::ContactsImport), contacts::import_form)
-        .add(Method::POST, "/contacts/import", Workspace(P::ContactsImport), contacts::upload)
+        .add_streamed(Method::POST, "/contacts/import", Workspace(P::ContactsImport), contacts::upload)
         .add(Method::GET, "/contacts/imports/{id}", Workspace(P::ContactsImport), contacts::import_page)
         .add(Method::POST, "/contacts/imports/{id}/start", Workspace(P::ContactsImport), contacts::start_import)
         .add(Method::GET, "/contacts/imports/{id}/errors", Workspace(P::ContactsImport), contacts::import_errors)

@@ -112,6 +112,11 @@ async fn p1_import_counts_dedups_and_reports_bad_rows() {
         .await
         .expect(200);
     assert_eq!(old["data"][0]["name"], "D");
+
+    // The conventions' spelling (`POST …/contacts/import`) starts an import too.
+    let url = format!("{}/api/v1/workspaces/{}/contacts/import", app.base, u.workspace_id);
+    let res = app.http.post(url).bearer_auth(&u.token).body("phone\n+919876543298\n").send().await.unwrap();
+    TestApp::read(res).await.expect(202);
 }
 
 fn urlencode(s: &str) -> String {
@@ -183,4 +188,36 @@ async fn p1_national_numbers_in_an_import_are_read_in_the_workspaces_region_coun
     assert_eq!(done["imported"], 1, "{done}");
     let list = app.get(&format!("/api/v1/workspaces/{}/contacts", eu_user.workspace_id), &u.token).await.expect(200);
     assert_eq!(list["data"][0]["phone"], "+493012345678");
+}
+
+#[tokio::test]
+async fn p1_the_dashboard_uploads_a_file_larger_than_a_request_body_may_be() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    // 40,000 rows, about 1.6 MB: above `server.max_body_bytes` (1 MiB), which bounds
+    // JSON and form bodies, not a streamed file.
+    let mut csv = String::from("phone,name,email\n");
+    for i in 0..40_000 {
+        csv.push_str(&format!("+9198{i:08},Person number {i},person{i}@example.com\n"));
+    }
+    assert!(csv.len() > 1024 * 1024 + 100_000);
+    let boundary = "callplane-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = http
+        .post(format!("{}/contacts/import?csrf=upload-csrf", app.base))
+        .header("cookie", format!("cp_session={}; cp_csrf=upload-csrf", u.token))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303, "{:?}", res.text().await);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    let id = to.rsplit('/').next().unwrap();
+    let import = app.get(&format!("/api/v1/workspaces/{}/contacts/imports/{id}", u.workspace_id), &u.token).await;
+    assert_eq!(import.expect(200)["status"], "uploaded", "waiting for its column mapping");
 }

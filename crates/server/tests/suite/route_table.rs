@@ -100,6 +100,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/workspaces/{ws}/contacts/bulk-delete", "workspace:contacts_delete"),
     ("GET", "/api/v1/workspaces/{ws}/contacts/imports", "workspace:contacts_import"),
     ("POST", "/api/v1/workspaces/{ws}/contacts/imports", "workspace:contacts_import"),
+    ("POST", "/api/v1/workspaces/{ws}/contacts/import", "workspace:contacts_import"),
     ("GET", "/api/v1/workspaces/{ws}/contacts/imports/{id}", "workspace:contacts_import"),
     ("GET", "/api/v1/workspaces/{ws}/contacts/imports/{id}/errors", "workspace:contacts_import"),
     ("GET", "/api/v1/workspaces/{ws}/contacts/{id}", "workspace:contacts_view"),
@@ -290,6 +291,23 @@ async fn openapi_lists_every_api_route() {
         let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
         assert!(op.is_object(), "{} {} is missing from /api/openapi.json", r.method, r.path);
     }
+    // A valid document: operation ids unique, and a path parameter only where the path
+    // names it (query parameters declared as such), so generated clients work.
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_owned()), "operationId {id} repeats ({method} {path})");
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let name = p["name"].as_str().unwrap();
+                    assert!(path.contains(&format!("{{{name}}}")), "{method} {path}: `{name}` is no path parameter");
+                }
+            }
+        }
+    }
+    let contacts = &doc["paths"]["/api/v1/workspaces/{ws}/contacts"]["get"]["parameters"];
+    assert!(contacts.as_array().unwrap().iter().any(|p| p["name"] == "limit" && p["in"] == "query"), "{contacts}");
 }
 
 #[tokio::test]
