@@ -111,7 +111,7 @@ impl Valid {
                 "tags": self.tags, "custom_fields": self.custom_fields })
     }
 
-    fn flags(&self) -> Value {
+    pub(crate) fn flags(&self) -> Value {
         json!({ "do_not_call": self.do_not_call, "opted_out": self.opted_out })
     }
 }

@@ -28,8 +28,10 @@ const BATCH_ROWS: usize = 5000;
 /// Chunks read from the database at a time while processing.
 const CHUNKS_PER_READ: i64 = 8;
 
-/// The contact fields a column can map to (besides `custom.<key>`).
-pub const FIELDS: &[&str] = &["phone", "name", "email", "timezone", "tags", "do_not_call", "opted_out"];
+/// The contact fields a column can map to (besides `custom.<key>`); `custom_fields` is a
+/// JSON object of them all, as the export writes it (so an export imports back whole).
+pub const FIELDS: &[&str] =
+    &["phone", "name", "email", "timezone", "tags", "do_not_call", "opted_out", "custom_fields"];
 
 /// Checks a mapping (CSV column name → field) given by the caller.
 pub fn check_mapping(mapping: &BTreeMap<String, String>) -> ApiResult<()> {
@@ -42,7 +44,10 @@ pub fn check_mapping(mapping: &BTreeMap<String, String>) -> ApiResult<()> {
         if !known {
             return Err(ApiError::invalid(
                 "mapping",
-                format!("column “{column}” maps to “{field}”, which is not a contact field (phone, name, email, timezone, tags, do_not_call, opted_out, custom.<key>)"),
+                format!(
+                    "column “{column}” maps to “{field}”, which is not a contact field ({}, custom.<key>)",
+                    FIELDS.join(", ")
+                ),
             ));
         }
     }
@@ -207,8 +212,15 @@ impl Columns {
                 mapping.get(name).filter(|f| !f.is_empty()).cloned()
             };
             if let Some(field) = field {
+                if let Some((_, other, _)) = mapped.iter().find(|(_, _, f)| *f == field) {
+                    return Err(format!("columns “{other}” and “{name}” both map to {field}; map one of them"));
+                }
                 mapped.push((i, name.to_owned(), field));
             }
+        }
+        let named: Vec<&str> = header.iter().map(|h| h.trim().trim_start_matches('\u{feff}')).collect();
+        if let Some(missing) = mapping.keys().find(|c| !named.contains(&c.as_str())) {
+            return Err(format!("the mapping names column “{missing}”, which the file does not have"));
         }
         if !mapped.iter().any(|(_, _, f)| f == "phone") {
             return Err("no column maps to phone (name a column `phone`, or map one to it)".to_owned());
@@ -244,6 +256,15 @@ impl Columns {
                 "tags" => input.tags = Some(v.split([';', '|']).map(str::to_owned).collect()),
                 "do_not_call" => input.do_not_call = Some(flag(v)?),
                 "opted_out" => input.opted_out = Some(flag(v)?),
+                // `custom.<key>` columns, wherever they are, win over the object's keys.
+                "custom_fields" => {
+                    let all: BTreeMap<String, String> = serde_json::from_str(v).map_err(|_| {
+                        (column.clone(), "must be a JSON object of text values, as the export writes it".to_owned())
+                    })?;
+                    for (k, v) in all {
+                        custom.entry(k).or_insert(v);
+                    }
+                }
                 f => {
                     if let Some(key) = f.strip_prefix("custom.") {
                         custom.insert(key.to_owned(), v.to_owned());
@@ -478,13 +499,18 @@ async fn write_batch(
     let rows: Vec<(String, contacts::Fields<'_>)> =
         inserts.iter().map(|(id, enc, v)| (id.clone(), enc.fields(v))).collect();
     contacts::create_many(&mut tx, &rows, now).await?;
+    let mut flag_changes = Vec::new();
     for step in &plan {
         if let Planned::Update { id, base, after } = step {
             if after != base {
                 crate::services::contacts::replace(&mut tx, id, after, now).await?;
             }
+            if after.flags() != base.flags() {
+                flag_changes.push((id.as_str(), base.flags().to_string(), after.flags().to_string()));
+            }
         }
     }
+    imports::audit_flag_changes(&mut tx, &job.id, &flag_changes, now).await?;
     errors.sort_by_key(|(row, _, _)| *row);
     p.failed = errors.len() as i64;
     imports::add_errors(&mut tx, &job.id, &errors).await?;

@@ -113,6 +113,19 @@ async fn p1_import_counts_dedups_and_reports_bad_rows() {
         .expect(200);
     assert_eq!(old["data"][0]["name"], "D");
 
+    // A flag the import changes is audited like one changed through the API: who, when.
+    let done = import(&app, &u, "", "phone,do_not_call\n+919876543200,yes\n").await;
+    assert_eq!(done["updated"], 1, "{done}");
+    let audit = app
+        .get(&format!("/api/v1/workspaces/{}/audit-log?action=contact.flags_changed", u.workspace_id), &u.token)
+        .await
+        .expect(200);
+    let events = audit["data"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{audit}");
+    assert_eq!(events[0]["target_id"], id);
+    assert_eq!(events[0]["actor_id"], u.user_id.as_str());
+    assert_eq!(events[0]["after"]["do_not_call"], true, "{audit}");
+
     // The conventions' spelling (`POST …/contacts/import`) starts an import too.
     let url = format!("{}/api/v1/workspaces/{}/contacts/import", app.base, u.workspace_id);
     let res = app.http.post(url).bearer_auth(&u.token).body("phone\n+919876543298\n").send().await.unwrap();
@@ -220,4 +233,52 @@ async fn p1_the_dashboard_uploads_a_file_larger_than_a_request_body_may_be() {
     let id = to.rsplit('/').next().unwrap();
     let import = app.get(&format!("/api/v1/workspaces/{}/contacts/imports/{id}", u.workspace_id), &u.token).await;
     assert_eq!(import.expect(200)["status"], "uploaded", "waiting for its column mapping");
+}
+
+#[tokio::test]
+async fn p1_w9_an_export_imports_back_whole() {
+    let app = spawn_app().await;
+    let u = app.signup(&email("owner"), "Acme").await;
+    let contacts = format!("/api/v1/workspaces/{}/contacts", u.workspace_id);
+    let people = [
+        json!({ "phone": "+919876543210", "name": "@SUM(A1)", "email": "a@example.com", "tags": ["vip", "lead"],
+                "custom_fields": { "plan": "gold", "note": "-2, \"quoted\"" }, "do_not_call": true }),
+        json!({ "phone": "+919876543211", "name": "Plain, Name", "timezone": "Asia/Kolkata", "opted_out": true }),
+    ];
+    for p in &people {
+        app.post(&contacts, &u.token, p.clone()).await.expect(201);
+    }
+    let fields = ["phone", "name", "email", "timezone", "tags", "custom_fields", "do_not_call", "opted_out"];
+    let view = |list: &Value| -> Vec<Value> {
+        let mut rows: Vec<Value> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| fields.iter().map(|f| (f.to_string(), c[*f].clone())).collect())
+            .collect();
+        rows.sort_by_key(|r| r["phone"].as_str().unwrap().to_owned());
+        rows
+    };
+    let before = view(&app.get(&contacts, &u.token).await.expect(200));
+    let export = app.get(&format!("{contacts}/export"), &u.token).await;
+    let csv = export.body.as_str().unwrap().to_owned();
+    app.post(&format!("{contacts}/bulk-delete"), &u.token, json!({ "all": true })).await.expect(200);
+    let done = import(&app, &u, "", csv).await;
+    assert_eq!((done["imported"].as_i64(), done["failed"].as_i64()), (Some(2), Some(0)), "{done}");
+    assert_eq!(view(&app.get(&contacts, &u.token).await.expect(200)), before, "every field came back");
+
+    // A custom_fields cell that is not the export's JSON is refused for its row.
+    let done = import(&app, &u, "", "phone,custom_fields\n+919876543212,plan=gold\n").await;
+    assert_eq!(done["failed"], 1, "{done}");
+    let report = error_report(&app, &u, done["id"].as_str().unwrap()).await;
+    assert!(report.contains("2,custom_fields,\"must be a JSON object"), "{report}");
+
+    // Mappings that cannot mean what they say are refused as a whole.
+    let done = import(&app, &u, "", "phone,Phone\n+919876543213,+919876543214\n").await;
+    assert_eq!(done["status"], "failed");
+    assert!(done["error"].as_str().unwrap().contains("both map to phone"), "{done}");
+    let mapping = urlencode(r#"{"Nope":"phone"}"#);
+    let done = import(&app, &u, &format!("mapping={mapping}"), "phone\n+919876543215\n").await;
+    assert_eq!(done["status"], "failed");
+    assert!(done["error"].as_str().unwrap().contains("“Nope”"), "{done}");
 }

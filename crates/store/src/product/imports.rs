@@ -198,6 +198,37 @@ pub async fn advance(ex: &mut impl InWorkspace, import_id: &str, p: Progress, no
     Ok(())
 }
 
+/// Audits each contact whose do-not-call or opted-out flag the import changed
+/// (`(contact id, flags before, flags after)`, JSON), under the job's actor, as the API
+/// audits such a change: who changed it and when (SPEC P1).
+pub async fn audit_flag_changes(
+    ex: &mut impl InWorkspace,
+    import_id: &str,
+    changes: &[(&str, String, String)],
+    now: i64,
+) -> Result<()> {
+    let ws = ex.workspace_id().to_owned();
+    for (contact_id, before, after) in changes {
+        execute!(
+            ex,
+            "INSERT INTO product_audit_events (id, account_id, workspace_id, actor_type, actor_id, actor_label, action,
+                                               target_type, target_id, before_json, after_json, created_at)
+             SELECT $3, a.account_id, i.workspace_id, i.actor_type, i.actor_id, i.actor_label,
+                    'contact.flags_changed', 'contact', $4, $5, $6, $7
+             FROM contact_imports i JOIN workspace_anchors a ON a.workspace_id = i.workspace_id
+             WHERE i.workspace_id = $1 AND i.id = $2",
+            &ws,
+            import_id,
+            callplane_domain::id::new_id(callplane_domain::id::prefix::AUDIT),
+            *contact_id,
+            before,
+            after,
+            now
+        )?;
+    }
+    Ok(())
+}
+
 /// Counts a failed attempt at the job's next batch; how many failed in a row.
 pub async fn failed_attempt(ex: &mut impl InWorkspace, import_id: &str) -> Result<i64> {
     let ws = ex.workspace_id().to_owned();
