@@ -42,7 +42,9 @@ async fn list_page(dash: &Dash, scope: &WorkspaceScope, status: StatusCode, extr
     ctx.insert("agents".into(), json!(agents.iter().map(AgentView::from).collect::<Vec<_>>()));
     ctx.insert(
         "defaults".into(),
-        json!({ "llm_model": defaults.llm_model, "transcriber": defaults.transcriber, "tts_voice": defaults.tts_voice }),
+        // The new-agent form starts from the workspace's defaults (W8), recording included.
+        json!({ "llm_model": defaults.llm_model, "transcriber": defaults.transcriber, "tts_voice": defaults.tts_voice,
+                "recording": defaults.recording }),
     );
     ctx.insert("can_create".into(), json!(scope.can(Permission::AgentsCreate)));
     if let Value::Object(extra) = extra {

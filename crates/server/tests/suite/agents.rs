@@ -25,6 +25,20 @@ async fn w8_new_agents_take_the_workspace_defaults_and_override_them() {
         .await
         .expect_problem(422, "validation_failed");
 
+    // The dashboard's new-agent form starts from the defaults too: recording off.
+    let page = app
+        .http
+        .get(format!("{}/agents", app.base))
+        .header("cookie", format!("cp_session={}", u.token))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = &page[page.find("name=\"recording\"").expect("the new-agent form")..];
+    assert!(!form[..form.find('>').unwrap()].contains("checked"), "recording pre-ticked against the default");
+
     let a = app
         .post(&format!("{ws}/agents"), &u.token, json!({ "name": "Receptionist", "system_prompt": "Be kind." }))
         .await
