@@ -505,7 +505,8 @@ async fn write_batch(
             if after != base {
                 crate::services::contacts::replace(&mut tx, id, after, now).await?;
             }
-            if after.flags() != base.flags() {
+            // Compared as fields: the JSON is built only for the rare row that changes one.
+            if (after.do_not_call, after.opted_out) != (base.do_not_call, base.opted_out) {
                 flag_changes.push((id.as_str(), base.flags().to_string(), after.flags().to_string()));
             }
         }
